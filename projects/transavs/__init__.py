@@ -1,0 +1,16 @@
+"""TransAVS for MMSegmentation 1.x.
+
+Importing this package registers every TransAVS module into mmseg's registries
+(``mmseg.registry.MODELS``, ``DATASETS``, ``TRANSFORMS``, ``METRICS``, ``HOOKS``,
+``TASK_UTILS``) and allow-lists the globals that mmengine checkpoints need for restricted
+(``weights_only``) loading. Configs load it with::
+
+    custom_imports = dict(imports=['projects.transavs'], allow_failed_imports=False)
+"""
+from .engine import register_checkpoint_safe_globals
+
+register_checkpoint_safe_globals()
+
+from . import datasets, evaluation, models, structures  # noqa: E402,F401
+
+__version__ = '0.1.0'

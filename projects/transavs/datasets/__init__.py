@@ -1,0 +1,2 @@
+"""AVSBench datasets and their transforms."""
+from .transforms import *  # noqa: F401,F403

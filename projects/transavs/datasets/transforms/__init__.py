@@ -1,0 +1,2 @@
+"""Clip transforms: frames, masks, audio (VGGish frontend), augmentation, packing."""
+__all__ = []

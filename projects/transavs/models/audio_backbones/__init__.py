@@ -1,0 +1,4 @@
+"""Audio backbones."""
+from .vggish import VGGish
+
+__all__ = ['VGGish']

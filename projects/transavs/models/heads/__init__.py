@@ -1,0 +1,4 @@
+"""Heads."""
+from .audio_query_head import AudioQueryHead
+
+__all__ = ['AudioQueryHead']

@@ -1,0 +1,82 @@
+"""Multi-head attention (paper eq. 2) with a fused and a reference path."""
+import math
+from typing import Optional
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch import Tensor
+
+__all__ = ['MultiHeadAttention']
+
+
+class MultiHeadAttention(nn.Module):
+    """``softmax(Q K^T / sqrt(d_h)) V`` over ``num_heads`` heads, batch first.
+
+    Eq. 2 of the paper, with the Q/K/V projections of eq. 3 and eq. 6 inside and an output
+    projection. Positional embeddings are added to queries and keys only (DETR style).
+
+    Args:
+        embed_dims (int): model width ``d``.
+        num_heads (int): number of heads (``d`` must be divisible by it).
+        dropout (float): dropout on the attention weights during training.
+        fused (bool): use :func:`torch.nn.functional.scaled_dot_product_attention`
+            (flash / memory-efficient kernels where available); False computes the softmax
+            explicitly (the reference path). Both give the same result.
+    """
+
+    def __init__(self,
+                 embed_dims: int,
+                 num_heads: int,
+                 dropout: float = 0.0,
+                 fused: bool = True) -> None:
+        super().__init__()
+        if embed_dims % num_heads != 0:
+            raise ValueError(f'embed_dims={embed_dims} is not divisible by '
+                             f'num_heads={num_heads}')
+        self.embed_dims = embed_dims
+        self.num_heads = num_heads
+        self.dropout = dropout
+        self.fused = fused
+        self.q_proj = nn.Linear(embed_dims, embed_dims)
+        self.k_proj = nn.Linear(embed_dims, embed_dims)
+        self.v_proj = nn.Linear(embed_dims, embed_dims)
+        self.out_proj = nn.Linear(embed_dims, embed_dims)
+        for proj in (self.q_proj, self.k_proj, self.v_proj, self.out_proj):
+            nn.init.xavier_uniform_(proj.weight)
+            nn.init.zeros_(proj.bias)
+
+    def _split_heads(self, x: Tensor) -> Tensor:
+        # [B, L, d] -> [B, heads, L, d / heads]
+        return x.unflatten(-1, (self.num_heads, -1)).transpose(1, 2)
+
+    def forward(self,
+                query: Tensor,
+                key: Tensor,
+                value: Tensor,
+                query_pos: Optional[Tensor] = None,
+                key_pos: Optional[Tensor] = None) -> Tensor:
+        """Attends ``query`` to ``key``/``value``.
+
+        Args:
+            query (Tensor): ``[B, Lq, d]``.
+            key (Tensor): ``[B, Lk, d]``.
+            value (Tensor): ``[B, Lk, d]``.
+            query_pos (Tensor, optional): broadcastable to ``query``.
+            key_pos (Tensor, optional): broadcastable to ``key``.
+
+        Returns:
+            Tensor: ``[B, Lq, d]``.
+        """
+        q = self.q_proj(query if query_pos is None else query + query_pos)
+        k = self.k_proj(key if key_pos is None else key + key_pos)
+        v = self.v_proj(value)
+        q, k, v = self._split_heads(q), self._split_heads(k), self._split_heads(v)
+        drop = self.dropout if self.training else 0.0
+        if self.fused:
+            out = F.scaled_dot_product_attention(q, k, v, dropout_p=drop)
+        else:
+            attn = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(q.shape[-1]))
+            attn = F.dropout(attn.softmax(dim=-1), p=drop, training=self.training)
+            out = attn @ v  # [B, heads, Lq, d / heads]
+        return self.out_proj(out.transpose(1, 2).flatten(2))  # [B, Lq, d]

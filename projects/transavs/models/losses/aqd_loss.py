@@ -1,0 +1,85 @@
+"""Audio Query Distance Loss (AQDL), paper eq. 9-10."""
+import torch
+import torch.nn as nn
+from mmseg.registry import MODELS
+from torch import Tensor
+
+from .pairwise import pair_average, selected_pairs
+
+__all__ = ['AQDLoss', 'aqd_pair_terms']
+
+
+def aqd_pair_terms(embeds: Tensor, d0: float, eps: float = 1e-6) -> Tensor:
+    """Eq. 10: ``d_ij = 1 / max(||u_i - u_j||^2, eps)`` if ``||u_i - u_j||^2 < d0`` else 0.
+
+    Args:
+        embeds (Tensor): ``[F, N, d]`` projected query embeddings ``u = h(q)``.
+        d0 (float): the distance threshold.
+        eps (float): lower clamp of the squared distance.
+
+    Returns:
+        Tensor: ``[F, N, N]`` pair terms (float32).
+    """
+    u = embeds.float()
+    sq_norm = u.pow(2).sum(-1)  # [F, N]
+    gram = u @ u.transpose(1, 2)  # [F, N, N]
+    dist2 = (sq_norm[:, :, None] + sq_norm[:, None, :] - 2 * gram).clamp(min=0)
+    return torch.where(dist2 < d0, 1.0 / dist2.clamp(min=eps),
+                       dist2.new_zeros(()))
+
+
+@MODELS.register_module()
+class AQDLoss(nn.Module):
+    """Audio Query Distance Loss, eq. 9-10.
+
+    Penalises confident queries whose projected embeddings come too close::
+
+        L_AQDL = 2 / (n1 (n1 + 1)) * sum_{i<j in S1} d(q_i, q_j),   S1 = {p_k > delta1}
+
+    computed per frame (0 for a frame with ``n1 < 2``) and averaged over the batch's frames.
+    The projection ``h`` lives in the head; this module receives ``u = h(q)``.
+
+    Args:
+        d0 (float): squared-distance threshold below which a pair is penalised.
+        loss_weight (float): lambda1 of eq. 13. Defaults to 2.0.
+        threshold (float): delta1, used when ``forward`` gets none; the
+            :class:`ConfidenceThresholdHook` updates it during training. Defaults to 0.55.
+        eps (float): lower clamp of the squared distance. Defaults to 1e-6.
+        loss_name (str): key in the loss dict. Defaults to ``'loss_aqdl'``.
+    """
+
+    def __init__(self,
+                 d0: float,
+                 loss_weight: float = 2.0,
+                 threshold: float = 0.55,
+                 eps: float = 1e-6,
+                 loss_name: str = 'loss_aqdl') -> None:
+        super().__init__()
+        if d0 <= 0:
+            raise ValueError(f'AQDLoss: d0 must be positive, got {d0}')
+        self.d0 = float(d0)
+        self.loss_weight = float(loss_weight)
+        self.threshold = float(threshold)
+        self.eps = float(eps)
+        self._loss_name = loss_name
+
+    def forward(self, embeds: Tensor, probs: Tensor,
+                threshold: float = None) -> Tensor:
+        """Computes the weighted loss.
+
+        Args:
+            embeds (Tensor): ``[F, N, d]`` projected query embeddings ``h(q)``.
+            probs (Tensor): ``[F, N]`` probability of "sounding" (not differentiated).
+            threshold (float, optional): delta1; defaults to ``self.threshold``.
+
+        Returns:
+            Tensor: scalar ``loss_weight * L_AQDL``.
+        """
+        threshold = self.threshold if threshold is None else threshold
+        pairs, n = selected_pairs(probs, threshold)  # [F, N, N], [F]
+        terms = aqd_pair_terms(embeds, self.d0, self.eps)  # [F, N, N]
+        return self.loss_weight * pair_average(terms, pairs, n).to(embeds.dtype)
+
+    @property
+    def loss_name(self) -> str:
+        return self._loss_name

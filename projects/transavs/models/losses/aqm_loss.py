@@ -1,0 +1,74 @@
+"""Audio Query Mask Loss (AQML), paper eq. 11-12."""
+import torch.nn as nn
+from mmseg.registry import MODELS
+from torch import Tensor
+
+from .pairwise import pair_average, selected_pairs
+
+__all__ = ['AQMLoss', 'aqm_pair_terms']
+
+
+def aqm_pair_terms(masks: Tensor) -> Tensor:
+    """Eq. 12: ``I_ij = sum_pixels(Bin(m_i) m_j + m_i Bin(m_j)) / (2 H W)``.
+
+    ``Bin(m) = (m > 0.5)`` carries no gradient, so each mask is pulled down where the other
+    mask of the pair is (binarised) on.
+
+    Args:
+        masks (Tensor): ``[F, N, H, W]`` mask probabilities in ``[0, 1]``.
+
+    Returns:
+        Tensor: ``[F, N, N]`` pair terms (float32).
+    """
+    m = masks.float().flatten(2)  # [F, N, H*W]
+    binary = (m > 0.5).to(m.dtype).detach()  # [F, N, H*W]
+    cross = binary @ m.transpose(1, 2)  # [F, N, N]: sum_p Bin(m_i) m_j
+    return (cross + cross.transpose(1, 2)) / (2 * m.shape[-1])
+
+
+@MODELS.register_module()
+class AQMLoss(nn.Module):
+    """Audio Query Mask Loss, eq. 11-12.
+
+    Penalises overlap between the masks of confident queries::
+
+        L_AQML = 2 / (n2 (n2 + 1)) * sum_{i<j in S2} I(m_i, m_j),   S2 = {p_k > delta2}
+
+    per frame (0 for a frame with ``n2 < 2``), averaged over the batch's frames.
+
+    Args:
+        loss_weight (float): lambda2 of eq. 13. Defaults to 2.0.
+        threshold (float): delta2, used when ``forward`` gets none; the
+            :class:`ConfidenceThresholdHook` updates it during training. Defaults to 0.55.
+        loss_name (str): key in the loss dict. Defaults to ``'loss_aqml'``.
+    """
+
+    def __init__(self,
+                 loss_weight: float = 2.0,
+                 threshold: float = 0.55,
+                 loss_name: str = 'loss_aqml') -> None:
+        super().__init__()
+        self.loss_weight = float(loss_weight)
+        self.threshold = float(threshold)
+        self._loss_name = loss_name
+
+    def forward(self, masks: Tensor, probs: Tensor,
+                threshold: float = None) -> Tensor:
+        """Computes the weighted loss.
+
+        Args:
+            masks (Tensor): ``[F, N, H, W]`` mask probabilities in ``[0, 1]``.
+            probs (Tensor): ``[F, N]`` probability of "sounding" (not differentiated).
+            threshold (float, optional): delta2; defaults to ``self.threshold``.
+
+        Returns:
+            Tensor: scalar ``loss_weight * L_AQML``.
+        """
+        threshold = self.threshold if threshold is None else threshold
+        pairs, n = selected_pairs(probs, threshold)  # [F, N, N], [F]
+        terms = aqm_pair_terms(masks)  # [F, N, N]
+        return self.loss_weight * pair_average(terms, pairs, n).to(masks.dtype)
+
+    @property
+    def loss_name(self) -> str:
+        return self._loss_name

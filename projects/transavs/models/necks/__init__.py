@@ -1,0 +1,4 @@
+"""Necks (pixel decoders)."""
+from .avs_pixel_decoder import AVSPixelDecoder
+
+__all__ = ['AVSPixelDecoder']
