@@ -1,11 +1,13 @@
 """Runner helpers: restricted checkpoint loading, CPU distributed runs, config checks."""
 from .config_check import RUNNER_KEYS, check_config_keys
+from .hooks import ConfidenceThresholdHook, confidence_threshold
 from .distributed import CPUDistributedDataParallel, prepare_distributed_config
 from .run_config import load_run_config
 from .safe_checkpoint import (UnsafeCheckpointError, checkpoint_safe_globals,
                               register_checkpoint_safe_globals, safe_torch_load)
 
 __all__ = [
+    'ConfidenceThresholdHook', 'confidence_threshold',
     'RUNNER_KEYS', 'check_config_keys', 'CPUDistributedDataParallel',
     'prepare_distributed_config', 'load_run_config', 'UnsafeCheckpointError', 'checkpoint_safe_globals',
     'register_checkpoint_safe_globals', 'safe_torch_load'

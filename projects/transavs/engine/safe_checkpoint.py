@@ -54,14 +54,32 @@ def _numpy_globals() -> List[Any]:
     return objs
 
 
+def _history_buffer_getattr(obj: Any, name: str) -> Any:
+    """Stands in for ``getattr`` during restricted unpickling.
+
+    ``HistoryBuffer.__getstate__`` stores its statistics methods, which pickle as
+    ``getattr(HistoryBuffer, 'mean')``. A general ``getattr`` would let a checkpoint reach
+    any attribute of any object it can build (e.g. a bound method that writes files), so
+    only attributes of :class:`HistoryBuffer` that are its registered statistics methods
+    are resolved.
+    """
+    allowed = set(HistoryBuffer._statistics_methods) | {'min', 'max', 'current', 'mean'}
+    if obj is HistoryBuffer and name in allowed:
+        return getattr(HistoryBuffer, name)
+    raise pickle.UnpicklingError(
+        f'restricted unpickling: getattr({obj!r}, {name!r}) is not allowed (only the '
+        'statistics methods of mmengine.logging.HistoryBuffer are)')
+
+
 def checkpoint_safe_globals() -> List[Any]:
     """The globals, beyond torch's defaults, that mmengine checkpoints need.
 
     Returns:
-        list: classes and functions to pass to
+        list: classes and functions (or ``(object, 'module.name')`` pairs mapping a pickled
+        name to the object used for it) to pass to
         :func:`torch.serialization.add_safe_globals`.
     """
-    return [HistoryBuffer] + _numpy_globals()
+    return [HistoryBuffer, (_history_buffer_getattr, 'builtins.getattr')] + _numpy_globals()
 
 
 _REGISTERED = False

@@ -1,0 +1,156 @@
+"""Restricted checkpoint loading: mmengine checkpoints load, foreign objects are refused."""
+import os
+import os.path as osp
+import pickle
+
+import numpy as np
+import pytest
+import torch
+import torch.nn as nn
+from mmengine.logging import HistoryBuffer
+from mmengine.model import BaseModel
+from mmengine.runner import Runner
+from mmengine.runner.checkpoint import CheckpointLoader, load_checkpoint
+
+from projects.transavs.engine import UnsafeCheckpointError, safe_torch_load
+
+
+class _ToyModel(BaseModel):
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(2, 1)
+
+    def forward(self, inputs, labels=None, mode='tensor'):
+        inputs = torch.stack(inputs) if isinstance(inputs, list) else inputs
+        out = self.linear(inputs)
+        if mode == 'loss':
+            labels = torch.stack(labels) if isinstance(labels, list) else labels
+            return dict(loss=((out - labels)**2).mean())
+        return out
+
+
+class _ToyDataset(torch.utils.data.Dataset):
+    def __len__(self):
+        return 8
+
+    def __getitem__(self, idx):
+        x = torch.tensor([idx / 8, 1.0])
+        return dict(inputs=x, labels=x.sum(0, keepdim=True))
+
+
+def _train_toy(work_dir, max_iters=4, resume=False):
+    runner = Runner(
+        model=_ToyModel(),
+        work_dir=work_dir,
+        train_dataloader=dict(
+            dataset=_ToyDataset(),
+            sampler=dict(type='DefaultSampler', shuffle=True),
+            batch_size=2,
+            collate_fn=dict(type='default_collate')),
+        optim_wrapper=dict(optimizer=dict(type='AdamW', lr=0.01)),
+        param_scheduler=dict(type='LinearLR', start_factor=0.5, by_epoch=False, end=4),
+        train_cfg=dict(by_epoch=False, max_iters=max_iters),
+        default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=2, by_epoch=False)),
+        resume=resume,
+        default_scope='mmengine',
+        randomness=dict(seed=0),
+        experiment_name=f'toy_{max_iters}_{resume}')
+    runner.train()
+    return runner
+
+
+def test_mmengine_checkpoint_roundtrip(tmp_path):
+    runner = _train_toy(str(tmp_path))
+    ckpt_path = osp.join(str(tmp_path), 'iter_4.pth')
+    assert osp.isfile(ckpt_path)
+    ckpt = safe_torch_load(ckpt_path)
+    # What makes plain weights_only loading fail: history buffers and numpy data.
+    assert 'message_hub' in ckpt and ckpt['message_hub']['log_scalars']
+    assert ckpt['meta']['iter'] == 4
+    assert set(ckpt['optimizer']['state']) == {0, 1}
+    torch.testing.assert_close(ckpt['state_dict']['linear.weight'],
+                               runner.model.linear.weight.detach())
+    # mmengine's own loader goes through our restricted loader as well.
+    model = _ToyModel()
+    load_checkpoint(model, ckpt_path, map_location='cpu')
+    torch.testing.assert_close(model.linear.weight, runner.model.linear.weight)
+    # ...and resuming continues from iteration 4 with the optimiser state.
+    resumed = _train_toy(str(tmp_path), max_iters=6, resume=True)
+    assert resumed.iter == 6
+
+
+def test_resume_restores_message_hub(tmp_path):
+    _train_toy(str(tmp_path))
+    ckpt = safe_torch_load(osp.join(str(tmp_path), 'iter_4.pth'))
+    buffers = ckpt['message_hub']['log_scalars']
+    assert 'train/loss' in buffers
+    assert isinstance(buffers['train/loss'].data[0], np.ndarray)
+
+
+class _Payload:
+    """Creates a marker file when unpickled, if unpickling were allowed to run code."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, 'w'))
+
+
+def test_foreign_object_is_refused_and_not_executed(tmp_path):
+    marker = str(tmp_path / 'pwned')
+    path = str(tmp_path / 'evil.pth')
+    torch.save({'state_dict': {'w': torch.zeros(1)}, 'extra': _Payload(marker)}, path)
+    with pytest.raises(UnsafeCheckpointError, match='evil.pth'):
+        safe_torch_load(path)
+    assert not os.path.exists(marker)
+    # mmengine's loading path refuses it too.
+    with pytest.raises(pickle.UnpicklingError):
+        CheckpointLoader.load_checkpoint(path, map_location='cpu')
+    assert not os.path.exists(marker)
+
+
+def test_unknown_class_is_refused(tmp_path):
+    path = str(tmp_path / 'cls.pth')
+    torch.save({'obj': _ToyModel()}, path)
+    with pytest.raises(UnsafeCheckpointError, match='outside the allow-list'):
+        safe_torch_load(path)
+
+
+def test_missing_file_is_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match='nope.pth'):
+        safe_torch_load(str(tmp_path / 'nope.pth'))
+
+
+def test_truncated_checkpoint_fails_loudly(tmp_path):
+    path = tmp_path / 'full.pth'
+    torch.save({'state_dict': {'w': torch.randn(1000)}}, str(path))
+    data = path.read_bytes()
+    (tmp_path / 'cut.pth').write_bytes(data[:len(data) // 2])
+    with pytest.raises(Exception):
+        safe_torch_load(str(tmp_path / 'cut.pth'))
+
+
+def test_safe_loading_is_not_switched_off_globally(tmp_path):
+    path = str(tmp_path / 'evil.pth')
+    torch.save({'x': _Payload(str(tmp_path / 'marker'))}, path)
+    with pytest.raises(pickle.UnpicklingError):
+        torch.load(path)  # torch's default stays weights_only=True
+
+
+class _GetattrPayload:
+    """Uses getattr to reach attributes beyond HistoryBuffer's statistics methods."""
+
+    def __init__(self, obj, name):
+        self.obj, self.name = obj, name
+
+    def __reduce__(self):
+        return (getattr, (self.obj, self.name))
+
+
+@pytest.mark.parametrize('obj,name', [(b'data', 'decode'), (HistoryBuffer, '__init__')])
+def test_getattr_is_restricted_to_history_buffer(tmp_path, obj, name):
+    path = str(tmp_path / 'getattr.pth')
+    torch.save({'x': _GetattrPayload(obj, name)}, path)
+    with pytest.raises(UnsafeCheckpointError, match='getattr'):
+        safe_torch_load(path)
