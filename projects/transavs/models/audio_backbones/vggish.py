@@ -1,5 +1,5 @@
 """VGGish audio backbone (Hershey et al., 2017), compatible with torchvggish checkpoints."""
-from typing import Optional
+from typing import Optional, Union
 
 import torch
 import torch.nn as nn
@@ -12,8 +12,14 @@ from ...engine.safe_checkpoint import safe_torch_load
 
 __all__ = ['VGGish']
 
-#: VGG configuration of VGGish: conv widths, 'M' = 2x2 max pooling.
-VGGISH_LAYERS = (64, 'M', 128, 'M', 256, 256, 'M', 512, 512, 'M')
+#: Architectures: conv widths ('M' = 2x2 max pooling) and fully connected widths.
+#: 'vggish' is the released network; 'tiny' keeps its shape at 1/8 of the widths for CPU
+#: tests and the demo (it cannot load torchvggish checkpoints).
+ARCHS = {
+    'vggish': dict(convs=(64, 'M', 128, 'M', 256, 256, 'M', 512, 512, 'M'),
+                   fcs=(4096, 4096, 128)),
+    'tiny': dict(convs=(8, 'M', 16, 'M', 32, 32, 'M', 64, 64, 'M'), fcs=(128, 128, 128)),
+}
 #: Post-processing (PCA + 8-bit quantisation) range of the released embeddings.
 QUANTIZE_MIN_VAL, QUANTIZE_MAX_VAL = -2.0, 2.0
 
@@ -28,6 +34,9 @@ class VGGish(BaseModule):
     ``embeddings.*``) through ``init_cfg=dict(type='Pretrained', checkpoint=...)``.
 
     Args:
+        arch (str | dict): ``'vggish'`` (the released network), ``'tiny'`` (same shape, 1/8
+            widths, for CPU tests and the demo) or a dict with ``convs`` and ``fcs``.
+            Defaults to ``'vggish'``.
         frozen (bool): keep the network in eval mode without gradients (AVSBench and the
             paper use a fixed pretrained VGGish). Defaults to True.
         postprocess (bool): apply torchvggish's PCA whitening + 8-bit quantisation (as the
@@ -39,23 +48,31 @@ class VGGish(BaseModule):
     """
 
     def __init__(self,
+                 arch: Union[str, dict] = 'vggish',
                  frozen: bool = True,
                  postprocess: bool = False,
                  pca_checkpoint: Optional[str] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
+        if isinstance(arch, str):
+            if arch not in ARCHS:
+                raise KeyError(f'VGGish: unknown arch {arch!r}; expected one of '
+                               f'{sorted(ARCHS)} or a dict(convs=..., fcs=...)')
+            arch = ARCHS[arch]
         layers, in_channels = [], 1
-        for v in VGGISH_LAYERS:
+        for v in arch['convs']:
             if v == 'M':
                 layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
             else:
                 layers += [nn.Conv2d(in_channels, v, 3, padding=1), nn.ReLU(inplace=True)]
                 in_channels = v
         self.features = nn.Sequential(*layers)
-        self.embeddings = nn.Sequential(
-            nn.Linear(512 * 4 * 6, 4096), nn.ReLU(inplace=True),
-            nn.Linear(4096, 4096), nn.ReLU(inplace=True),
-            nn.Linear(4096, 128), nn.ReLU(inplace=True))
+        fcs, width = [], in_channels * 4 * 6  # [n, C, 6, 4] flattened
+        for out in arch['fcs']:
+            fcs += [nn.Linear(width, out), nn.ReLU(inplace=True)]
+            width = out
+        self.embeddings = nn.Sequential(*fcs)
+        self.embed_dims = width
         self.frozen = frozen
         self.postprocess = postprocess
         self.pca_checkpoint = pca_checkpoint
@@ -79,9 +96,11 @@ class VGGish(BaseModule):
         """Loads the pretrained checkpoint (if any) and the PCA parameters."""
         super().init_weights()
         if self.postprocess:
-            if self.pca_checkpoint is None:
-                print_log('VGGish: postprocess=True without pca_checkpoint; the PCA is '
-                          'the identity.', logger='current', level=30)
+            from ..utils import checkpoint_available
+            if self.pca_checkpoint is None or not checkpoint_available(self.pca_checkpoint):
+                print_log(f'VGGish: postprocess=True but the PCA parameters are not '
+                          f'available ({self.pca_checkpoint!r}); the PCA is the identity.',
+                          logger='current', level=30)
             else:
                 params = safe_torch_load(self.pca_checkpoint)
                 for key in ('pca_eigen_vectors', 'pca_means'):
@@ -102,13 +121,13 @@ class VGGish(BaseModule):
             log_mel (Tensor): ``[n, 1, 96, 64]`` (frames x mel bands) examples.
 
         Returns:
-            Tensor: ``[n, 128]`` embeddings (quantised to ``[0, 255]`` with postprocess).
+            Tensor: ``[n, embed_dims]`` (128) embeddings (quantised to ``[0, 255]`` with postprocess).
         """
         if log_mel.dim() != 4 or tuple(log_mel.shape[1:]) != (1, 96, 64):
             raise ValueError('VGGish expects log-mel examples of shape [n, 1, 96, 64], '
                              f'got {tuple(log_mel.shape)}')
-        x = self.features(log_mel)  # [n, 512, 6, 4]
-        # torchvggish flattens channels-last: [n, 512, 6, 4] -> [n, 6, 4, 512] -> [n, 12288]
+        x = self.features(log_mel)  # [n, C, 6, 4] (C = 512 for VGGish)
+        # torchvggish flattens channels-last: [n, C, 6, 4] -> [n, 6, 4, C] -> [n, 24 C]
         x = x.permute(0, 2, 3, 1).flatten(1)
         x = self.embeddings(x)  # [n, 128]
         if self.postprocess:

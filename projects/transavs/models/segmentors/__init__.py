@@ -1,0 +1,4 @@
+"""Segmentors."""
+from .transavs import TransAVS
+
+__all__ = ['TransAVS']

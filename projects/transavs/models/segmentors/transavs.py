@@ -1,0 +1,175 @@
+"""The TransAVS segmentor (paper Fig. 2)."""
+from typing import Dict, List, Optional, Tuple
+
+import torch
+from mmengine.structures import PixelData
+from mmseg.models.segmentors import BaseSegmentor
+from mmseg.registry import MODELS
+from torch import Tensor
+
+from ...structures import AVSDataSample
+from ..utils import drop_unavailable_pretrained
+
+__all__ = ['TransAVS']
+
+
+@MODELS.register_module()
+class TransAVS(BaseSegmentor):
+    """End-to-end audio-visual segmentation with audio queries.
+
+    A batch of ``B`` clips of ``T`` frames is seen as ``B*T`` frames by the visual
+    backbone and the pixel decoder, and as ``B`` clips of ``T`` seconds by the audio side.
+
+    Args:
+        backbone (dict): any mmseg/mmpretrain backbone giving a feature pyramid.
+        neck (dict): the pixel decoder (:class:`AVSPixelDecoder`).
+        decode_head (dict): :class:`AudioQueryHead`.
+        audio_backbone (dict, optional): :class:`VGGish`; None when the inputs carry cached
+            audio embeddings (``audio_embed``).
+        data_preprocessor (dict, optional): :class:`AVSDataPreprocessor`.
+        train_cfg, test_cfg (dict, optional): passed to the head.
+        init_cfg (dict, optional): initialisation config.
+    """
+
+    def __init__(self,
+                 backbone: dict,
+                 neck: dict,
+                 decode_head: dict,
+                 audio_backbone: Optional[dict] = dict(type='VGGish'),
+                 data_preprocessor: Optional[dict] = None,
+                 train_cfg: Optional[dict] = None,
+                 test_cfg: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.backbone = MODELS.build(backbone)
+        self.neck = MODELS.build(neck)
+        self.audio_backbone = MODELS.build(audio_backbone) if audio_backbone else None
+        decode_head = dict(decode_head)
+        if train_cfg is not None:
+            decode_head.setdefault('train_cfg', train_cfg)
+        if test_cfg is not None:
+            decode_head.setdefault('test_cfg', test_cfg)
+        self.decode_head = MODELS.build(decode_head)
+        self.train_cfg = train_cfg
+        self.test_cfg = test_cfg
+
+    def init_weights(self) -> None:
+        """Initialises weights; absent pretrained checkpoints give a warning, not a crash."""
+        drop_unavailable_pretrained(self)
+        super().init_weights()
+
+    # ----------------------------------------------------------------------------- features
+    def extract_feat(self, frames: Tensor) -> Tuple[List[Tensor], Tensor]:
+        """Visual features of frames.
+
+        Args:
+            frames (Tensor): ``[B*T, 3, H, W]`` normalised frames.
+
+        Returns:
+            tuple: ``[f_v^1, f_v^2, f_v^3]`` and the mask features (see the pixel decoder).
+        """
+        return self.neck(self.backbone(frames))
+
+    def extract_audio_feat(self, inputs: Dict[str, Tensor]) -> Tensor:
+        """Audio embeddings ``F_a``, one per second (= per frame).
+
+        Args:
+            inputs (dict): ``audio_embed`` ``[B, T, 128]`` (used as is) or
+                ``audio_log_mel`` ``[B, T, 1, 96, 64]`` (through the audio backbone).
+
+        Returns:
+            Tensor: ``[B, T, 128]``.
+        """
+        if 'audio_embed' in inputs:
+            return inputs['audio_embed']
+        if 'audio_log_mel' not in inputs:
+            raise KeyError("TransAVS needs inputs['audio_log_mel'] or inputs['audio_embed']")
+        if self.audio_backbone is None:
+            raise ValueError('TransAVS was built without audio_backbone, so inputs must '
+                             "carry cached embeddings ('audio_embed')")
+        log_mel = inputs['audio_log_mel']
+        num_clips, num_frames = log_mel.shape[:2]
+        frozen = getattr(self.audio_backbone, 'frozen', False)
+        with torch.set_grad_enabled(torch.is_grad_enabled() and not frozen):
+            # (B, T, 1, 96, 64) -> (B*T, 1, 96, 64) -> VGGish -> (B*T, 128)
+            embeds = self.audio_backbone(log_mel.flatten(0, 1))
+        return embeds.view(num_clips, num_frames, -1)  # (B*T, 128) -> (B, T, 128)
+
+    def _features(self, inputs: Dict[str, Tensor]):
+        frames = inputs['frames']  # [B, T, 3, H, W]
+        feats, mask_feat = self.extract_feat(frames.flatten(0, 1))  # -> (B*T, 3, H, W)
+        return feats, mask_feat, self.extract_audio_feat(inputs), tuple(frames.shape[-2:])
+
+    # ------------------------------------------------------------------------ mmseg contract
+    def loss(self, inputs: Dict[str, Tensor],
+             data_samples: List[AVSDataSample]) -> Dict[str, Tensor]:
+        """Losses of a batch (eq. 13).
+
+        Args:
+            inputs (dict): from :class:`AVSDataPreprocessor`.
+            data_samples (list[AVSDataSample]): one per clip, with ``gt_sem_seg``
+                ``[T, H, W]`` and ``gt_valid``.
+
+        Returns:
+            dict[str, Tensor]: named loss terms.
+        """
+        feats, mask_feat, audio_feat, _ = self._features(inputs)
+        # (B, T, H, W) -> (B*T, H, W), (B, T) -> (B*T,)
+        gt_masks = torch.stack([ds.gt_sem_seg.data for ds in data_samples]).flatten(0, 1)
+        gt_valid = torch.tensor([bool(v) for ds in data_samples for v in ds.gt_valid],
+                                device=gt_masks.device)
+        if gt_valid.numel() != gt_masks.shape[0]:
+            raise ValueError(f'gt_valid flags ({gt_valid.numel()}) do not match the '
+                             f'{gt_masks.shape[0]} ground-truth frames')
+        return self.decode_head.loss(feats, mask_feat, audio_feat, gt_masks, gt_valid)
+
+    def predict(self,
+                inputs: Dict[str, Tensor],
+                data_samples: Optional[List[AVSDataSample]] = None) -> List[AVSDataSample]:
+        """Predicts sounding masks (eq. 14-15).
+
+        Returns:
+            list[AVSDataSample]: per clip, ``pred_fg_prob`` (float ``[T, H, W]``) and
+            ``pred_sem_seg`` (uint8 ``[T, H, W]``, ``pred_fg_prob > 0.5``).
+        """
+        probs = self.encode_decode(inputs)  # [B*T, H, W]
+        num_clips, num_frames = inputs['frames'].shape[:2]
+        probs = probs.view(num_clips, num_frames, *probs.shape[-2:])  # -> (B, T, H, W)
+        return self.postprocess_result(probs, data_samples)
+
+    def encode_decode(self, inputs: Dict[str, Tensor],
+                      batch_data_samples: Optional[List[AVSDataSample]] = None) -> Tensor:
+        """Foreground probability ``[B*T, H, W]`` at the input size."""
+        feats, mask_feat, audio_feat, shape = self._features(inputs)
+        return self.decode_head.predict(feats, mask_feat, audio_feat, shape)
+
+    def _forward(self,
+                 inputs: Dict[str, Tensor],
+                 data_samples: Optional[List[AVSDataSample]] = None) -> Dict[str, object]:
+        """Raw head outputs (final layer) without post-processing."""
+        feats, mask_feat, audio_feat, shape = self._features(inputs)
+        return self.decode_head(feats, mask_feat, audio_feat, shape, with_aux=False)
+
+    def postprocess_result(self,
+                           probs: Tensor,
+                           data_samples: Optional[List[AVSDataSample]] = None
+                           ) -> List[AVSDataSample]:
+        """Writes the predictions into one :class:`AVSDataSample` per clip.
+
+        Args:
+            probs (Tensor): ``[B, T, H, W]`` foreground probability.
+            data_samples (list[AVSDataSample], optional): updated in place when given.
+
+        Returns:
+            list[AVSDataSample]
+        """
+        if data_samples is None:
+            data_samples = [
+                AVSDataSample(metainfo=dict(img_shape=tuple(probs.shape[-2:]),
+                                            num_frames=probs.shape[1]))
+                for _ in range(probs.shape[0])
+            ]
+        for clip_probs, sample in zip(probs, data_samples):
+            sample.pred_fg_prob = PixelData(data=clip_probs.float())
+            sample.pred_sem_seg = PixelData(data=(clip_probs > 0.5).to(torch.uint8))
+        return data_samples
