@@ -6,61 +6,15 @@ import pickle
 import numpy as np
 import pytest
 import torch
-import torch.nn as nn
 from mmengine.logging import HistoryBuffer
-from mmengine.model import BaseModel
-from mmengine.runner import Runner
 from mmengine.runner.checkpoint import CheckpointLoader, load_checkpoint
 
 from projects.transavs.engine import UnsafeCheckpointError, safe_torch_load
-
-
-class _ToyModel(BaseModel):
-    def __init__(self):
-        super().__init__()
-        self.linear = nn.Linear(2, 1)
-
-    def forward(self, inputs, labels=None, mode='tensor'):
-        inputs = torch.stack(inputs) if isinstance(inputs, list) else inputs
-        out = self.linear(inputs)
-        if mode == 'loss':
-            labels = torch.stack(labels) if isinstance(labels, list) else labels
-            return dict(loss=((out - labels)**2).mean())
-        return out
-
-
-class _ToyDataset(torch.utils.data.Dataset):
-    def __len__(self):
-        return 8
-
-    def __getitem__(self, idx):
-        x = torch.tensor([idx / 8, 1.0])
-        return dict(inputs=x, labels=x.sum(0, keepdim=True))
-
-
-def _train_toy(work_dir, max_iters=4, resume=False):
-    runner = Runner(
-        model=_ToyModel(),
-        work_dir=work_dir,
-        train_dataloader=dict(
-            dataset=_ToyDataset(),
-            sampler=dict(type='DefaultSampler', shuffle=True),
-            batch_size=2,
-            collate_fn=dict(type='default_collate')),
-        optim_wrapper=dict(optimizer=dict(type='AdamW', lr=0.01)),
-        param_scheduler=dict(type='LinearLR', start_factor=0.5, by_epoch=False, end=4),
-        train_cfg=dict(by_epoch=False, max_iters=max_iters),
-        default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=2, by_epoch=False)),
-        resume=resume,
-        default_scope='mmengine',
-        randomness=dict(seed=0),
-        experiment_name=f'toy_{max_iters}_{resume}')
-    runner.train()
-    return runner
+from toy_runner import ToyModel, train_toy
 
 
 def test_mmengine_checkpoint_roundtrip(tmp_path):
-    runner = _train_toy(str(tmp_path))
+    runner = train_toy(str(tmp_path))
     ckpt_path = osp.join(str(tmp_path), 'iter_4.pth')
     assert osp.isfile(ckpt_path)
     ckpt = safe_torch_load(ckpt_path)
@@ -71,16 +25,16 @@ def test_mmengine_checkpoint_roundtrip(tmp_path):
     torch.testing.assert_close(ckpt['state_dict']['linear.weight'],
                                runner.model.linear.weight.detach())
     # mmengine's own loader goes through our restricted loader as well.
-    model = _ToyModel()
+    model = ToyModel()
     load_checkpoint(model, ckpt_path, map_location='cpu')
     torch.testing.assert_close(model.linear.weight, runner.model.linear.weight)
     # ...and resuming continues from iteration 4 with the optimiser state.
-    resumed = _train_toy(str(tmp_path), max_iters=6, resume=True)
+    resumed = train_toy(str(tmp_path), max_iters=6, resume=True)
     assert resumed.iter == 6
 
 
 def test_resume_restores_message_hub(tmp_path):
-    _train_toy(str(tmp_path))
+    train_toy(str(tmp_path))
     ckpt = safe_torch_load(osp.join(str(tmp_path), 'iter_4.pth'))
     buffers = ckpt['message_hub']['log_scalars']
     assert 'train/loss' in buffers
@@ -112,7 +66,7 @@ def test_foreign_object_is_refused_and_not_executed(tmp_path):
 
 def test_unknown_class_is_refused(tmp_path):
     path = str(tmp_path / 'cls.pth')
-    torch.save({'obj': _ToyModel()}, path)
+    torch.save({'obj': ToyModel()}, path)
     with pytest.raises(UnsafeCheckpointError, match='outside the allow-list'):
         safe_torch_load(path)
 

@@ -1,0 +1,117 @@
+"""AQDL (eq. 9-10), AQML (eq. 11-12) and the softmax focal loss, on hand-computed cases."""
+import pytest
+import torch
+from mmseg.models.losses.focal_loss import py_sigmoid_focal_loss
+from mmseg.registry import MODELS
+
+from projects.transavs.models.losses import (AQDLoss, AQMLoss, SoftmaxFocalLoss,
+                                             softmax_focal_loss)
+
+
+def _embeds():
+    # Three queries on a line: u0 and u1 close (||.||^2 = 0.25), u2 far (9 and 6.25).
+    return torch.tensor([[[0.0, 0.0], [0.5, 0.0], [3.0, 0.0]]], requires_grad=True)
+
+
+def test_aqdl_hand_computed():
+    loss = AQDLoss(d0=1.0, loss_weight=2.0)
+    probs = torch.tensor([[0.9, 0.8, 0.7]])
+    # n1 = 3: pairs (0,1) -> 1/0.25 = 4, (0,2) and (1,2) beyond d0 -> 0.
+    # 2 / (3 * 4) * 4 = 2/3, times lambda1 = 2.
+    assert loss(_embeds(), probs, 0.55).item() == pytest.approx(4 / 3, rel=1e-6)
+    # delta1 = 0.75 keeps queries 0 and 1: n1 = 2 -> 2 / (2 * 3) * 4 = 4/3, times 2.
+    assert loss(_embeds(), probs, 0.75).item() == pytest.approx(8 / 3, rel=1e-6)
+    # d0 above 9 counts every pair: 4 + 1/9 + 1/6.25.
+    wide = AQDLoss(d0=10.0, loss_weight=1.0)
+    expected = 2 / 12 * (4 + 1 / 9 + 1 / 6.25)
+    assert wide(_embeds(), probs, 0.55).item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_aqdl_degenerate_cases():
+    loss = AQDLoss(d0=1.0, loss_weight=2.0)
+    # n1 < 2 and all below threshold give 0.
+    assert loss(_embeds(), torch.tensor([[0.9, 0.1, 0.1]]), 0.55).item() == 0
+    assert loss(_embeds(), torch.tensor([[0.1, 0.1, 0.1]]), 0.55).item() == 0
+    # Identical embeddings: the squared distance is clamped at 1e-6.
+    same = torch.zeros(1, 2, 4)
+    assert loss(same, torch.tensor([[0.9, 0.9]]), 0.55).item() == pytest.approx(
+        2 * (2 / 6) * 1e6, rel=1e-5)
+
+
+def test_aqdl_mean_over_frames_and_threshold_attribute():
+    loss = AQDLoss(d0=1.0, loss_weight=1.0)
+    embeds = _embeds().detach().repeat(2, 1, 1)  # two frames
+    probs = torch.tensor([[0.9, 0.8, 0.7], [0.9, 0.1, 0.1]])  # second frame: n1 = 1
+    assert loss(embeds, probs, 0.55).item() == pytest.approx((2 / 3 + 0) / 2, rel=1e-6)
+    loss.threshold = 0.95  # what the ConfidenceThresholdHook sets
+    assert loss(embeds, probs).item() == 0
+
+
+def test_aqdl_gradient_pushes_close_queries_apart():
+    loss = AQDLoss(d0=1.0, loss_weight=2.0)
+    embeds = _embeds()
+    probs = torch.tensor([[0.9, 0.8, 0.7]], requires_grad=True)
+    loss(embeds, probs, 0.55).backward()
+    grad = embeds.grad[0]
+    # loss = lambda1 * 2 / (3 * 4) * 1 / ||u0 - u1||^2 + 0 = (1/3) / ||u0 - u1||^2, so
+    # d/du0 = -(1/3) * 2 (u0 - u1) / ||u0 - u1||^4, with u0 - u1 = (-0.5, 0).
+    assert grad[0, 0].item() == pytest.approx((1 / 3) * 2 * 0.5 / 0.0625, rel=1e-5)
+    assert grad[1, 0].item() == pytest.approx(-grad[0, 0].item(), rel=1e-5)
+    assert torch.all(grad[2] == 0)  # u2 is beyond d0
+    assert probs.grad is None or torch.all(probs.grad == 0)  # selection only
+
+
+def _masks():
+    m0 = torch.tensor([[0.9, 0.2], [0.6, 0.0]])
+    m1 = torch.tensor([[0.7, 0.8], [0.1, 0.3]])
+    return torch.stack([m0, m1])[None].requires_grad_()  # [F=1, N=2, 2, 2]
+
+
+def test_aqml_hand_computed():
+    loss = AQMLoss(loss_weight=2.0)
+    probs = torch.tensor([[0.9, 0.9]])
+    # Bin(m0) m1 = 0.7 + 0.1, m0 Bin(m1) = 0.9 + 0.2; I = 1.9 / (2 * 4) = 0.2375;
+    # n2 = 2 -> 2 / 6 * 0.2375, times lambda2 = 2.
+    assert loss(_masks(), probs, 0.55).item() == pytest.approx(2 * 0.2375 / 3, rel=1e-6)
+    assert loss(_masks(), torch.tensor([[0.9, 0.5]]), 0.55).item() == 0  # n2 = 1
+    assert loss(_masks(), torch.tensor([[0.1, 0.2]]), 0.55).item() == 0  # none selected
+
+
+def test_aqml_gradient_only_through_unbinarised_factor():
+    loss = AQMLoss(loss_weight=1.0)
+    masks = _masks()
+    loss(masks, torch.tensor([[0.9, 0.9]]), 0.55).backward()
+    coef = (2 / 6) / 8
+    # m1 is pulled down where Bin(m0) is on: (0,0) and (1,0); m0 where Bin(m1) is on.
+    expected_m1 = torch.tensor([[1.0, 0.0], [1.0, 0.0]]) * coef
+    expected_m0 = torch.tensor([[1.0, 1.0], [0.0, 0.0]]) * coef
+    torch.testing.assert_close(masks.grad[0, 1], expected_m1)
+    torch.testing.assert_close(masks.grad[0, 0], expected_m0)
+
+
+def test_softmax_focal_equals_sigmoid_focal_of_logit_difference():
+    torch.manual_seed(0)
+    logits = torch.randn(50, 2) * 3
+    labels = torch.randint(0, 2, (50, ))
+    ours = SoftmaxFocalLoss(gamma=2.0, alpha=0.25, reduction='none', loss_weight=1.0)
+    diff = (logits[:, 0] - logits[:, 1])[:, None]  # [M, 1]
+    target = (labels == 0).float()[:, None]
+    ref = py_sigmoid_focal_loss(diff, target, gamma=2.0, alpha=0.25, reduction='none')
+    torch.testing.assert_close(ours(logits, labels), ref[:, 0], rtol=1e-5, atol=1e-6)
+
+
+def test_softmax_focal_reduction_and_alpha_list():
+    logits = torch.tensor([[2.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
+    labels = torch.tensor([0, 2])
+    p = logits.softmax(-1)
+    expected = torch.stack([
+        -0.2 * (1 - p[0, 0])**2 * p[0, 0].log(),
+        -0.5 * (1 - p[1, 2])**2 * p[1, 2].log()
+    ])
+    unreduced = softmax_focal_loss(logits, labels, 2.0, torch.tensor([0.2, 0.3, 0.5]))
+    torch.testing.assert_close(unreduced, expected)
+    loss = MODELS.build(dict(type='SoftmaxFocalLoss', alpha=[0.2, 0.3, 0.5], loss_weight=5.0))
+    assert loss(logits, labels, avg_factor=4).item() == pytest.approx(
+        5 * expected.sum().item() / 4, rel=1e-5)
+    with pytest.raises(ValueError, match='3 classes'):
+        SoftmaxFocalLoss(alpha=[0.5, 0.5])(logits, labels)
