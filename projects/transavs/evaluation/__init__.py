@@ -1,8 +1,17 @@
 """AVSBench evaluation: the official J and F metrics."""
-from .functional import (dataset_fscore, frame_fscore_curves, frame_jaccard,
-                         fscore_thresholds, official_fscore)
+from .avs_metric import AVSMetric
+from .clip_scores import score_frames, summarize_clips
+from .functional import (
+    dataset_fscore,
+    frame_fscore_curves,
+    frame_jaccard,
+    fscore_thresholds,
+    official_fscore,
+)
+from .mask_io import decode_prob_png, encode_prob_png, read_mask_png, read_prob_png, write_prob_png
 
 __all__ = [
-    'dataset_fscore', 'frame_fscore_curves', 'frame_jaccard', 'fscore_thresholds',
-    'official_fscore'
+    'AVSMetric', 'dataset_fscore', 'decode_prob_png', 'encode_prob_png', 'frame_fscore_curves',
+    'frame_jaccard', 'fscore_thresholds', 'official_fscore', 'read_mask_png', 'read_prob_png',
+    'score_frames', 'summarize_clips', 'write_prob_png'
 ]

@@ -89,6 +89,8 @@ def frame_fscore_curves(prob: Tensor,
     target = (gt != 0).flatten(1)  # [F, P]
     # k = how many thresholds a pixel reaches (th <= p), in [0, num_thresholds].
     k = torch.searchsorted(th, p, right=True)  # [F, P]
+    # NaN >= th is False in the official code (NaN never predicted); searchsorted puts NaN last.
+    k = k.masked_fill(torch.isnan(p), 0)
     offsets = torch.arange(num_frames, device=p.device)[:, None] * (num_thresholds + 1)
     size = num_frames * (num_thresholds + 1)
     hist_all = torch.bincount((k + offsets).flatten(), minlength=size)
