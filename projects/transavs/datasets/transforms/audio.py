@@ -1,0 +1,307 @@
+"""A clip's audio: wav/flac/video decoding and VGGish log-mel examples ``[T, 1, 96, 64]``.
+
+Two ways to the VGGish input of a clip of ``T`` frames (design.md sections 3 and 4):
+
+- from the waveform: :class:`LoadAudioWaveform` then :class:`WaveformToLogMel`, the VGGish
+  frontend of :mod:`.vggish_frontend` (equal to torchvggish's for 16 kHz audio);
+- from precomputed log-mels: :class:`LoadAudioLogMel`, either AVSBench's official ``.pkl``
+  (read with a restricted unpickler, :func:`~projects.transavs.datasets.load_tensor_pickle`)
+  or our ``.npy`` cache written by ``tools/extract_log_mel.py``.
+"""
+import os.path as osp
+import warnings
+from typing import Optional, Tuple
+
+import numpy as np
+import soundfile as sf
+import torch
+import torchaudio.functional as AF
+from mmcv.transforms import BaseTransform
+from mmseg.registry import TRANSFORMS
+
+from ..safe_pickle import load_tensor_pickle
+from .vggish_frontend import (
+    EXAMPLE_FRAMES,
+    MIN_EXAMPLE_SAMPLES,
+    NUM_MEL_BINS,
+    PAD_MODES,
+    VGGISH_SAMPLE_RATE,
+    log_mel_examples,
+    pad_or_crop_examples,
+    prepare_waveform,
+)
+
+__all__ = ['read_audio', 'LoadAudioWaveform', 'WaveformToLogMel', 'LoadAudioLogMel']
+
+# Extensions that libsndfile reads; anything else (mp4, mkv, webm, m4a, ...) goes to PyAV.
+_SOUNDFILE_EXTENSIONS = ('.wav', '.flac', '.ogg', '.aiff', '.aif', '.au')
+EXAMPLE_SHAPE = (1, EXAMPLE_FRAMES, NUM_MEL_BINS)
+
+
+def _read_soundfile(path: str) -> Tuple[np.ndarray, int]:
+    """``[S, C]`` float32 and the sample rate via libsndfile (integers scaled to [-1, 1))."""
+    data, sample_rate = sf.read(path, dtype='float32', always_2d=True)  # [S, C]
+    return data, int(sample_rate)
+
+
+def _read_pyav(path: str) -> Tuple[np.ndarray, int]:
+    """``[S, C]`` float32 and the sample rate of the first audio stream of a container."""
+    import av  # PyAV; imported here so that wav-only users never load FFmpeg
+
+    with av.open(path) as container:
+        if not container.streams.audio:
+            raise ValueError('the container has no audio stream')
+        stream = container.streams.audio[0]
+        # Converts whatever the codec decodes to (s16, s32p, flt ...) to planar float32,
+        # keeping the channel layout and the sample rate.
+        resampler = av.AudioResampler(format='fltp')
+        chunks, sample_rate = [], stream.rate
+        for frame in container.decode(stream):
+            sample_rate = frame.sample_rate
+            chunks += [out.to_ndarray() for out in resampler.resample(frame)]  # [C, n] each
+        chunks += [out.to_ndarray() for out in resampler.resample(None)]
+    if not chunks:
+        return np.zeros((0, 1), dtype=np.float32), int(sample_rate or 0)
+    return np.concatenate(chunks, axis=1).T.astype(np.float32, copy=False), int(sample_rate)
+
+
+def read_audio(path: str) -> Tuple[np.ndarray, int]:
+    """Decodes an audio file or the first audio stream of a video file.
+
+    wav/flac/ogg/aiff are read with soundfile (libsndfile), other containers (mp4, mkv,
+    m4a ...) with PyAV (FFmpeg). A file that soundfile cannot read is tried with PyAV too.
+
+    Args:
+        path (str): the file.
+
+    Returns:
+        tuple[np.ndarray, int]: ``[S, C]`` float32 samples in [-1, 1] and the sample rate.
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        ValueError: no decoder could read it; the message names the file and both reasons.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'audio file not found: {path}')
+    errors = []
+    readers = [_read_soundfile, _read_pyav]
+    if osp.splitext(path)[1].lower() not in _SOUNDFILE_EXTENSIONS:
+        readers = [_read_pyav]
+    for reader in readers:
+        try:
+            return reader(path)
+        except Exception as err:  # decoders raise many types on corrupt data
+            errors.append(f'{reader.__name__.strip("_")}: {type(err).__name__}: {err}')
+    raise ValueError(f'audio file is unreadable: {path} ({"; ".join(errors)}); expected '
+                     'wav/flac audio or a video container with an audio stream')
+
+
+@TRANSFORMS.register_module()
+class LoadAudioWaveform(BaseTransform):
+    """Reads a clip's audio as a mono waveform at a fixed sample rate.
+
+    The channels are averaged (as torchvggish does) and the result is resampled with
+    ``torchaudio.functional.resample``. Silent audio is valid.
+
+    Required Keys:
+
+    - audio_path (str): a wav/flac file, or a video container (mp4 ...) with an audio stream.
+
+    Added Keys:
+
+    - audio_wave (np.float32 ``[S]``): mono samples in [-1, 1].
+    - audio_sample_rate (int): ``sample_rate``.
+
+    Args:
+        sample_rate (int): the output sample rate. Defaults to 16000 (VGGish's).
+    """
+
+    def __init__(self, sample_rate: int = VGGISH_SAMPLE_RATE) -> None:
+        if int(sample_rate) != sample_rate or sample_rate <= 0:
+            raise ValueError(f'{type(self).__name__}: sample_rate must be a positive int, got '
+                             f'{sample_rate!r}')
+        self.sample_rate = int(sample_rate)
+
+    def transform(self, results: dict) -> dict:
+        path = results.get('audio_path')
+        if not path:
+            raise KeyError(f'{type(self).__name__}: results has no audio_path; expected the '
+                           'path of the clip\'s wav (set by the AVSBench dataset)')
+        data, sample_rate = read_audio(path)  # [S, C]
+        if data.shape[0] == 0 or data.shape[1] == 0:
+            raise ValueError(f'audio file has no samples: {path}')
+        if sample_rate <= 0:
+            raise ValueError(f'audio file has an invalid sample rate {sample_rate}: {path}')
+        if not np.isfinite(data).all():
+            raise ValueError(f'audio file contains NaN or Inf samples: {path}')
+        wave = data.mean(axis=1, dtype=np.float64)  # [S, C] -> [S]
+        if sample_rate != self.sample_rate:
+            wave = AF.resample(torch.from_numpy(wave), sample_rate, self.sample_rate).numpy()
+        results['audio_wave'] = wave.astype(np.float32)
+        results['audio_sample_rate'] = self.sample_rate
+        return results
+
+    def __repr__(self) -> str:
+        return f'{self.__class__.__name__}(sample_rate={self.sample_rate})'
+
+
+def _check_pad_mode(pad_mode: str, owner: str) -> str:
+    if pad_mode not in PAD_MODES:
+        raise ValueError(f'{owner}: unknown pad_mode {pad_mode!r}; expected one of {PAD_MODES}')
+    return pad_mode
+
+
+def _num_examples(results: dict, num_examples: Optional[int], owner: str) -> int:
+    """``num_examples`` or else ``results['num_frames']`` (T)."""
+    num = results.get('num_frames') if num_examples is None else num_examples
+    if num is None:
+        raise KeyError(f'{owner}: results has no num_frames and num_examples is None; expected '
+                       'the clip length T (5 for AVSBench v1)')
+    if int(num) != num or num < 1:
+        raise ValueError(f'{owner}: the number of examples must be a positive int, got {num!r}')
+    return int(num)
+
+
+@TRANSFORMS.register_module()
+class WaveformToLogMel(BaseTransform):
+    """Computes a clip's VGGish log-mel examples from its waveform.
+
+    Audio shorter than one example (0.975 s, 15600 samples at 16 kHz) is zero-padded at the
+    end to one example, with a warning naming the file. The examples are then padded or cut
+    to ``T`` (see :func:`~.vggish_frontend.pad_or_crop_examples`).
+
+    Required Keys:
+
+    - audio_wave (np.ndarray ``[S]`` or ``[S, C]``): from :class:`LoadAudioWaveform`.
+    - audio_sample_rate (int).
+    - num_frames (int): ``T``, unless ``num_examples`` is given.
+    - audio_path (str, optional): only to name the file in warnings.
+
+    Added Keys:
+
+    - audio_log_mel (torch.float32 ``[T, 1, 96, 64]``).
+
+    Removed Keys (unless ``keep_wave``): audio_wave.
+
+    Args:
+        num_examples (int, optional): ``T``; defaults to ``results['num_frames']``.
+        pad_mode (str): ``'repeat'`` the last example (AVSBench v1) or ``'zeros'`` (v2).
+            Defaults to ``'repeat'``.
+        keep_wave (bool): keep ``audio_wave`` in the results. Defaults to False.
+    """
+
+    def __init__(self,
+                 num_examples: Optional[int] = None,
+                 pad_mode: str = 'repeat',
+                 keep_wave: bool = False) -> None:
+        self.num_examples = num_examples
+        self.pad_mode = _check_pad_mode(pad_mode, type(self).__name__)
+        self.keep_wave = keep_wave
+
+    def transform(self, results: dict) -> dict:
+        owner = type(self).__name__
+        if 'audio_wave' not in results or 'audio_sample_rate' not in results:
+            raise KeyError(f'{owner}: results needs audio_wave and audio_sample_rate; put '
+                           'LoadAudioWaveform before it in the pipeline')
+        num = _num_examples(results, self.num_examples, owner)
+        wave = prepare_waveform(results['audio_wave'], results['audio_sample_rate'])  # [S]
+        if wave.shape[0] < MIN_EXAMPLE_SAMPLES:
+            source = results.get('audio_path', '<audio_wave>')
+            warnings.warn(
+                f'{source}: audio is {wave.shape[0] / VGGISH_SAMPLE_RATE:.3f} s long, shorter '
+                f'than one VGGish example ({MIN_EXAMPLE_SAMPLES / VGGISH_SAMPLE_RATE:.3f} s); '
+                'zero-padded to one example')
+            wave = torch.nn.functional.pad(wave, (0, MIN_EXAMPLE_SAMPLES - wave.shape[0]))
+        examples = log_mel_examples(wave).float()  # [n, 1, 96, 64], n >= 1
+        results['audio_log_mel'] = pad_or_crop_examples(examples, num, self.pad_mode)
+        if not self.keep_wave:
+            results.pop('audio_wave')
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(num_examples={self.num_examples}, '
+                f"pad_mode='{self.pad_mode}', keep_wave={self.keep_wave})")
+
+
+@TRANSFORMS.register_module()
+class LoadAudioLogMel(BaseTransform):
+    """Reads a clip's precomputed VGGish log-mel examples.
+
+    Required Keys:
+
+    - log_mel_path (str): AVSBench's official ``.pkl`` (``source='pkl'``), read with the
+      restricted unpickler :func:`~projects.transavs.datasets.load_tensor_pickle`;
+    - or log_mel_cache_path (str): our ``.npy`` cache (``source='npy'``), read with
+      ``np.load(allow_pickle=False)``.
+    - num_frames (int): ``T``, unless ``num_examples`` is given.
+
+    Added Keys:
+
+    - audio_log_mel (torch.float32 ``[T, 1, 96, 64]``).
+
+    The file must hold a finite floating array ``[n, 1, 96, 64]`` with ``n >= 1``; ``n != T``
+    is padded (repeating the last example, as the official data were) or cut.
+
+    Args:
+        source (str): ``'pkl'`` or ``'npy'``. Defaults to ``'pkl'``.
+        pad_mode (str): ``'repeat'`` or ``'zeros'``. Defaults to ``'repeat'``.
+        num_examples (int, optional): ``T``; defaults to ``results['num_frames']``.
+    """
+
+    SOURCES = {'pkl': 'log_mel_path', 'npy': 'log_mel_cache_path'}
+
+    def __init__(self,
+                 source: str = 'pkl',
+                 pad_mode: str = 'repeat',
+                 num_examples: Optional[int] = None) -> None:
+        if source not in self.SOURCES:
+            raise ValueError(f'{type(self).__name__}: unknown source {source!r}; expected one '
+                             f'of {tuple(self.SOURCES)}')
+        self.source = source
+        self.pad_mode = _check_pad_mode(pad_mode, type(self).__name__)
+        self.num_examples = num_examples
+
+    def _load(self, path: str) -> torch.Tensor:
+        if self.source == 'pkl':
+            return load_tensor_pickle(path)
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'log-mel cache file not found: {path} (write it with '
+                                    'tools/extract_log_mel.py)')
+        try:
+            array = np.load(path, allow_pickle=False)
+        except Exception as err:  # np.load raises ValueError/OSError/EOFError on bad files
+            raise ValueError(f'log-mel cache file is unreadable: {path} ({err}); expected a '
+                             '.npy float array [n, 1, 96, 64]') from err
+        if not isinstance(array, np.ndarray):
+            raise ValueError(f'log-mel cache file holds a {type(array).__name__}: {path}; '
+                             'expected a .npy float array [n, 1, 96, 64]')
+        if not np.issubdtype(array.dtype, np.floating):
+            raise ValueError(f'log-mel file {path} has dtype {array.dtype}; expected a float '
+                             'array [n, 1, 96, 64]')
+        return torch.from_numpy(array)
+
+    def transform(self, results: dict) -> dict:
+        owner = type(self).__name__
+        key = self.SOURCES[self.source]
+        path = results.get(key)
+        if not path:
+            raise KeyError(f'{owner}: results has no {key} (needed for source={self.source!r})')
+        num = _num_examples(results, self.num_examples, owner)
+        log_mel = self._load(path)
+        if log_mel.dim() != 4 or tuple(log_mel.shape[1:]) != EXAMPLE_SHAPE or \
+                log_mel.shape[0] < 1:
+            raise ValueError(f'log-mel file {path} holds shape {tuple(log_mel.shape)}; expected '
+                             f'[n, {", ".join(map(str, EXAMPLE_SHAPE))}] with n >= 1 '
+                             f'(AVSBench v1: [{num}, 1, 96, 64])')
+        if not log_mel.is_floating_point():
+            raise ValueError(f'log-mel file {path} has dtype {log_mel.dtype}; expected float')
+        if not torch.isfinite(log_mel).all():
+            raise ValueError(f'log-mel file {path} contains NaN or Inf values')
+        log_mel = log_mel.float()
+        results['audio_log_mel'] = pad_or_crop_examples(log_mel, num,
+                                                        self.pad_mode).contiguous()
+        return results
+
+    def __repr__(self) -> str:
+        return (f"{self.__class__.__name__}(source='{self.source}', "
+                f"pad_mode='{self.pad_mode}', num_examples={self.num_examples})")

@@ -1,0 +1,246 @@
+"""Audio transforms: decoding (wav, flac, mp4), VGGish log-mels from wav, pkl and npy."""
+import math
+import pickle
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+import torchaudio.functional as AF
+from mmcv.transforms import Compose
+from mmseg.registry import TRANSFORMS
+
+from projects.transavs.datasets.transforms import (
+    LoadAudioLogMel,
+    LoadAudioWaveform,
+    WaveformToLogMel,
+    waveform_to_examples,
+)
+
+SR = 16000
+
+
+def tone(seconds, sample_rate=SR, freq=440.0, amp=0.5):
+    t = np.arange(int(round(seconds * sample_rate))) / sample_rate
+    return (amp * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+def peak_hz(wave, sample_rate):
+    spectrum = np.abs(np.fft.rfft(wave))
+    return np.argmax(spectrum) * sample_rate / len(wave)
+
+
+def load(path, sample_rate=SR):
+    return LoadAudioWaveform(sample_rate)(dict(audio_path=str(path)))
+
+
+def write_mp4(path, channels, sample_rate, video_only=False):
+    """An mp4 with one AAC audio stream ([C, S] float planar) or with only a video stream."""
+    import av
+    with av.open(str(path), 'w') as container:
+        if video_only:
+            stream = container.add_stream('mpeg4', rate=5)
+            stream.width, stream.height, stream.pix_fmt = 32, 32, 'yuv420p'
+            for _ in range(3):
+                frame = av.VideoFrame.from_ndarray(np.zeros((32, 32, 3), np.uint8), 'rgb24')
+                container.mux(stream.encode(frame))
+            container.mux(stream.encode(None))
+            return
+        layout = 'stereo' if channels.shape[0] == 2 else 'mono'
+        stream = container.add_stream('aac', rate=sample_rate, layout=layout)
+        for start in range(0, channels.shape[1], 1024):
+            frame = av.AudioFrame.from_ndarray(
+                np.ascontiguousarray(channels[:, start:start + 1024]), format='fltp',
+                layout=layout)
+            frame.sample_rate, frame.pts = sample_rate, start
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+
+
+# --------------------------------------------------------------------------- decoding
+def test_mono_stereo_and_int_wavs(tmp_path):
+    wave = tone(1.5)
+    sf.write(tmp_path / 'mono.wav', wave, SR, subtype='FLOAT')
+    out = load(tmp_path / 'mono.wav')
+    assert out['audio_sample_rate'] == SR and out['audio_wave'].dtype == np.float32
+    np.testing.assert_array_equal(out['audio_wave'], wave)
+
+    stereo = np.stack([wave, 0.2 * wave], axis=1)  # [S, 2]
+    sf.write(tmp_path / 'stereo.wav', stereo, SR, subtype='FLOAT')
+    np.testing.assert_allclose(load(tmp_path / 'stereo.wav')['audio_wave'], 0.6 * wave,
+                               atol=1e-7)
+
+    pcm = np.round(wave * 20000).astype(np.int16)
+    sf.write(tmp_path / 'pcm16.wav', pcm, SR, subtype='PCM_16')
+    np.testing.assert_array_equal(load(tmp_path / 'pcm16.wav')['audio_wave'],
+                                  pcm.astype(np.float32) / 32768)
+
+
+def test_44k_wav_and_flac_are_resampled(tmp_path):
+    wave44 = tone(2.0, sample_rate=44100, freq=1000.0)
+    sf.write(tmp_path / 'a44k.wav', np.stack([wave44, wave44], axis=1), 44100, subtype='FLOAT')
+    out = load(tmp_path / 'a44k.wav')['audio_wave']
+    assert out.shape == (32000, )
+    expected = AF.resample(torch.from_numpy(wave44.astype(np.float64)), 44100, SR).numpy()
+    np.testing.assert_allclose(out, expected, atol=1e-6)
+    assert peak_hz(out, SR) == pytest.approx(1000.0, abs=1.0)
+    assert np.sqrt(np.mean(out[1000:-1000]**2)) == pytest.approx(0.5 / math.sqrt(2), rel=1e-2)
+
+    sf.write(tmp_path / 'a.flac', np.round(wave44 * 32767).astype(np.int16), 44100)
+    flac = load(tmp_path / 'a.flac')['audio_wave']
+    assert flac.shape == (32000, )
+    np.testing.assert_allclose(flac, out, atol=1e-3)
+    # Another output rate.
+    assert load(tmp_path / 'a.flac', sample_rate=8000)['audio_wave'].shape == (16000, )
+
+
+def test_audio_inside_mp4(tmp_path):
+    left = tone(2.0, sample_rate=44100, freq=440.0)
+    write_mp4(tmp_path / 'clip.mp4', np.stack([left, 0.5 * left]), 44100)
+    out = load(tmp_path / 'clip.mp4')
+    wave = out['audio_wave']
+    assert out['audio_sample_rate'] == SR and wave.dtype == np.float32
+    assert abs(len(wave) - 32000) < 1200  # AAC adds up to ~2 frames of priming/padding
+    assert peak_hz(wave, SR) == pytest.approx(440.0, abs=1.0)
+    # The mono mixdown is the channel mean: amplitude 0.75 * 0.5.
+    rms = np.sqrt(np.mean(wave[4000:-4000]**2))
+    assert rms == pytest.approx(0.375 / math.sqrt(2), rel=0.03)
+
+    write_mp4(tmp_path / 'video_only.mp4', None, None, video_only=True)
+    with pytest.raises(ValueError, match=r'video_only\.mp4.*no audio stream'):
+        load(tmp_path / 'video_only.mp4')
+
+
+def test_bad_audio_files(tmp_path):
+    with pytest.raises(FileNotFoundError, match='missing.wav'):
+        load(tmp_path / 'missing.wav')
+    (tmp_path / 'corrupt.wav').write_bytes(b'RIFF\x00\x01\x00\x00WAVEfmt ' + bytes(300))
+    with pytest.raises(ValueError, match=r'unreadable: .*corrupt\.wav'):
+        load(tmp_path / 'corrupt.wav')
+    sf.write(tmp_path / 'empty.wav', np.zeros(0, np.float32), SR, subtype='FLOAT')
+    with pytest.raises(ValueError, match=r'no samples: .*empty\.wav'):
+        load(tmp_path / 'empty.wav')
+    wave = tone(1.0)
+    wave[100] = np.nan
+    sf.write(tmp_path / 'nan.wav', wave, SR, subtype='FLOAT')
+    with pytest.raises(ValueError, match=r'NaN or Inf samples: .*nan\.wav'):
+        load(tmp_path / 'nan.wav')
+    with pytest.raises(KeyError, match='audio_path'):
+        LoadAudioWaveform()(dict())
+
+
+# --------------------------------------------------------------------------- wav -> log-mel
+def test_waveform_to_log_mel_pads_and_crops(tmp_path):
+    rng = np.random.default_rng(0)
+    long_wave = (0.1 * rng.standard_normal(SR * 6)).astype(np.float32)
+    sf.write(tmp_path / 'long.wav', long_wave, SR, subtype='FLOAT')
+    pipeline = Compose([dict(type='LoadAudioWaveform'), dict(type='WaveformToLogMel')])
+    out = pipeline(dict(audio_path=str(tmp_path / 'long.wav'), num_frames=5))
+    log_mel = out['audio_log_mel']
+    assert log_mel.shape == (5, 1, 96, 64) and log_mel.dtype == torch.float32
+    assert 'audio_wave' not in out
+    torch.testing.assert_close(log_mel, waveform_to_examples(long_wave, SR)[:5])
+
+    short = long_wave[:int(SR * 3.3)]  # 3 examples -> the last is repeated twice
+    out = WaveformToLogMel(keep_wave=True)(dict(audio_wave=short, audio_sample_rate=SR,
+                                                num_frames=5))
+    assert 'audio_wave' in out
+    reference = waveform_to_examples(short, SR)
+    assert reference.shape[0] == 3
+    torch.testing.assert_close(out['audio_log_mel'][:3], reference)
+    assert torch.equal(out['audio_log_mel'][3], reference[2])
+    assert torch.equal(out['audio_log_mel'][4], reference[2])
+
+    zeros = WaveformToLogMel(num_examples=4, pad_mode='zeros')(
+        dict(audio_wave=short, audio_sample_rate=SR))['audio_log_mel']
+    assert zeros.shape == (4, 1, 96, 64) and zeros[3].abs().sum() == 0
+    with pytest.raises(KeyError, match='num_frames'):
+        WaveformToLogMel()(dict(audio_wave=short, audio_sample_rate=SR))
+    with pytest.raises(ValueError, match='pad_mode'):
+        WaveformToLogMel(pad_mode='edge')
+
+
+def test_short_and_silent_audio(tmp_path):
+    wave = tone(0.5)
+    results = dict(audio_wave=wave, audio_sample_rate=SR, num_frames=5,
+                   audio_path='/data/short_clip.wav')
+    with pytest.warns(UserWarning, match=r'short_clip\.wav.*0\.500 s.*zero-padded'):
+        log_mel = WaveformToLogMel()(results)['audio_log_mel']
+    padded = np.concatenate([wave, np.zeros(15600 - len(wave), np.float32)])
+    expected = waveform_to_examples(padded, SR)
+    assert expected.shape[0] == 1
+    for i in range(5):
+        torch.testing.assert_close(log_mel[i], expected[0])
+
+    sf.write(tmp_path / 'silent.wav', np.zeros(SR * 5, np.int16), SR, subtype='PCM_16')
+    out = Compose([LoadAudioWaveform(), WaveformToLogMel()])(
+        dict(audio_path=str(tmp_path / 'silent.wav'), num_frames=5))
+    assert torch.isfinite(out['audio_log_mel']).all()
+    assert torch.allclose(out['audio_log_mel'], torch.tensor(math.log(0.01)))
+
+
+# --------------------------------------------------------------------------- pkl / npy
+def test_load_log_mel_pkl_and_npy(tmp_path):
+    torch.manual_seed(0)
+    log_mel = torch.randn(5, 96, 64)[:, None]  # [5, 1, 96, 64]
+    with open(tmp_path / 'clip.pkl', 'wb') as f:
+        pickle.dump(log_mel, f)
+    out = TRANSFORMS.build(dict(type='LoadAudioLogMel'))(
+        dict(log_mel_path=str(tmp_path / 'clip.pkl'), num_frames=5))
+    assert torch.equal(out['audio_log_mel'], log_mel)
+    assert out['audio_log_mel'].dtype == torch.float32 and out['audio_log_mel'].is_contiguous()
+
+    np.save(tmp_path / 'clip.npy', log_mel.double().numpy())
+    out = LoadAudioLogMel(source='npy')(
+        dict(log_mel_cache_path=str(tmp_path / 'clip.npy'), num_frames=5))
+    assert out['audio_log_mel'].dtype == torch.float32
+    assert torch.equal(out['audio_log_mel'], log_mel)
+
+
+def test_load_log_mel_pads_crops_and_rejects(tmp_path):
+    three = torch.arange(3.0).view(3, 1, 1, 1).expand(3, 1, 96, 64).contiguous()
+    np.save(tmp_path / 'three.npy', three.numpy())
+    results = dict(log_mel_cache_path=str(tmp_path / 'three.npy'), num_frames=5)
+    padded = LoadAudioLogMel(source='npy')(dict(results))['audio_log_mel']
+    assert padded[:, 0, 0, 0].tolist() == [0, 1, 2, 2, 2]
+    zeros = LoadAudioLogMel(source='npy', pad_mode='zeros')(dict(results))['audio_log_mel']
+    assert zeros[:, 0, 7, 7].tolist() == [0, 1, 2, 0, 0]
+    cropped = LoadAudioLogMel(source='npy')(dict(results, num_frames=2))['audio_log_mel']
+    assert cropped[:, 0, 0, 0].tolist() == [0, 1]
+
+    def npy(name, array):
+        np.save(tmp_path / name, array)
+        return dict(log_mel_cache_path=str(tmp_path / name), num_frames=5)
+
+    loader = LoadAudioLogMel(source='npy')
+    with pytest.raises(ValueError, match=r'flat\.npy holds shape \(5, 96, 64\).*\[n, 1, 96, 64\]'):
+        loader(npy('flat.npy', np.zeros((5, 96, 64), np.float32)))
+    with pytest.raises(ValueError, match=r'bands\.npy holds shape \(5, 1, 96, 128\)'):
+        loader(npy('bands.npy', np.zeros((5, 1, 96, 128), np.float32)))
+    with pytest.raises(ValueError, match=r'none\.npy holds shape \(0, 1, 96, 64\)'):
+        loader(npy('none.npy', np.zeros((0, 1, 96, 64), np.float32)))
+    with pytest.raises(ValueError, match=r'ints\.npy has dtype int'):
+        loader(npy('ints.npy', np.zeros((5, 1, 96, 64), np.int32)))
+    nan = np.zeros((5, 1, 96, 64), np.float32)
+    nan[2, 0, 3, 4] = np.inf
+    with pytest.raises(ValueError, match=r'inf\.npy contains NaN or Inf'):
+        loader(npy('inf.npy', nan))
+    np.save(tmp_path / 'objects.npy', np.array([{'a': 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(ValueError, match=r'unreadable: .*objects\.npy'):
+        loader(dict(log_mel_cache_path=str(tmp_path / 'objects.npy'), num_frames=5))
+    (tmp_path / 'corrupt.npy').write_bytes(b'\x93NUMPY garbage')
+    with pytest.raises(ValueError, match=r'unreadable: .*corrupt\.npy'):
+        loader(dict(log_mel_cache_path=str(tmp_path / 'corrupt.npy'), num_frames=5))
+    with pytest.raises(FileNotFoundError, match=r'missing\.npy'):
+        loader(dict(log_mel_cache_path=str(tmp_path / 'missing.npy'), num_frames=5))
+    with pytest.raises(KeyError, match='log_mel_cache_path'):
+        loader(dict(log_mel_cache_path=None, num_frames=5))
+
+    with open(tmp_path / 'flat.pkl', 'wb') as f:
+        pickle.dump(torch.zeros(5, 96, 64), f)
+    with pytest.raises(ValueError, match=r'flat\.pkl holds shape \(5, 96, 64\)'):
+        LoadAudioLogMel()(dict(log_mel_path=str(tmp_path / 'flat.pkl'), num_frames=5))
+    with pytest.raises(FileNotFoundError, match=r'missing\.pkl'):
+        LoadAudioLogMel()(dict(log_mel_path=str(tmp_path / 'missing.pkl'), num_frames=5))
+    with pytest.raises(ValueError, match='source'):
+        LoadAudioLogMel(source='h5')
