@@ -1,0 +1,7 @@
+# TransAVS, ResNet-101 (IN-1k), AVSBench MS3: 8 GPUs x 1 clip, 90k iterations, 224x224
+# (transavs_r101_8xb1-90k_avsbench-ms3-224x224). The paper's "ResNet" row uses R101 (sec. 3.2).
+_base_ = ['./transavs_r50_ms3.py']
+model = dict(
+    backbone=dict(
+        depth=101,
+        init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet101')))
