@@ -1,2 +1,18 @@
 """Clip transforms: frames, masks, audio (VGGish frontend), augmentation, packing."""
-__all__ = []
+from .audio import LoadAudioLogMel, LoadAudioWaveform, WaveformToLogMel
+from .augmentation import ClipPhotoMetricDistortion, ClipRandomFlip, ClipRandomResizedCrop
+from .formatting import PackAVSInputs
+from .loading import LoadClipFrames, LoadClipMasks
+from .vggish_frontend import (
+    log_mel_examples,
+    pad_or_crop_examples,
+    vggish_mel_matrix,
+    waveform_to_examples,
+)
+
+__all__ = [
+    'LoadClipFrames', 'LoadClipMasks', 'ClipRandomFlip', 'ClipRandomResizedCrop',
+    'ClipPhotoMetricDistortion', 'PackAVSInputs', 'LoadAudioWaveform', 'WaveformToLogMel',
+    'LoadAudioLogMel', 'waveform_to_examples', 'log_mel_examples', 'vggish_mel_matrix',
+    'pad_or_crop_examples'
+]

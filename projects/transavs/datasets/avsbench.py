@@ -1,0 +1,203 @@
+"""The shared base of the AVSBench v1 datasets: one sample is one clip (design.md section 3)."""
+import csv
+import os.path as osp
+from typing import Callable, Dict, List, Optional, Sequence, Union
+
+from mmengine.dataset import BaseDataset
+
+from . import avsbench_layout as layout
+
+__all__ = ['AVSBenchDataset']
+
+# The data-info keys whose files ``check_files=True`` verifies; any subset may be given.
+_CHECKABLE_KEYS = ('frame_paths', 'mask_paths', 'audio_path', 'log_mel_path',
+                   'log_mel_cache_path')
+_DEFAULT_CHECKED_KEYS = ('frame_paths', 'mask_paths', 'audio_path', 'log_mel_path')
+
+
+class AVSBenchDataset(BaseDataset):
+    """Base of the AVSBench v1 clip datasets (S4, MS3).
+
+    Reads the subset's meta CSV the way the official AVSBench code does: the video name is
+    the FIRST column whatever its header; ``split`` (and for S4 ``category``) are found by
+    column name. Every path comes from :mod:`~projects.transavs.datasets.avsbench_layout`.
+
+    One sample is one clip of ``num_frames`` frames. :meth:`load_data_list` gives per clip:
+
+    - ``video_name`` (str), ``category`` (str or None for MS3), ``subset`` ('s4' | 'ms3'),
+      ``split`` ('train' | 'val' | 'test'), ``num_frames`` (int, ``T``);
+      ``sample_idx`` (int) is set by :meth:`get_data_info` (position in the dataset).
+    - ``frame_paths`` (list[str], ``T``).
+    - ``mask_paths`` (list[str | None], ``T``): None for unannotated frames (S4 train has
+      only frame 1).
+    - ``mask_rel_paths`` (list[str | None], ``T``): the mask path relative to the split's mask
+      folder (:func:`avsbench_layout.mask_split_dir`); None where unannotated.
+    - ``gt_valid`` (list[bool], ``T``): which frames are annotated.
+    - ``audio_path`` (str): the wav; ``log_mel_path`` (str): the official log-mel ``.pkl``;
+      ``log_mel_cache_path`` (str): our ``.npy`` cache (``tools/extract_log_mel.py``).
+
+    Subclasses set ``SUBSET``, ``CATEGORY_COLUMN`` (None when the CSV has no category) and
+    ``METAINFO`` (``classes=('background', 'sounding')``, ``palette`` and ``subset``).
+
+    Args:
+        data_root (str): The subset's root folder, e.g. ``data/AVSBench/Single-source``.
+        split (str): 'train', 'val' or 'test'.
+        pipeline (list[dict | callable]): The clip transforms. Defaults to ``[]``.
+        num_frames (int): Frames per clip ``T``. Defaults to 5 (AVSBench v1).
+        log_mel_cache_root (str, optional): Where ``tools/extract_log_mel.py`` wrote the
+            ``.npy`` caches. Defaults to ``data_root``.
+        check_files (bool | Sequence[str]): Verify at initialisation that the clips' files
+            exist and report every missing one in a single error. ``True`` checks the frames,
+            the annotated masks, the wavs and the log-mel ``.pkl`` files; a sequence picks the
+            data-info keys to check among ``'frame_paths'``, ``'mask_paths'``,
+            ``'audio_path'``, ``'log_mel_path'``, ``'log_mel_cache_path'``.
+            Defaults to False.
+        ann_file (str, optional): The meta CSV; a relative path is taken relative to
+            ``data_root``. Defaults to the layout's ``{subset}_meta_data.csv``.
+        **kwargs: :class:`~mmengine.dataset.BaseDataset` arguments (``metainfo``,
+            ``test_mode``, ``lazy_init``, ``serialize_data``, ``indices``, ``max_refetch``,
+            ``filter_cfg``).
+    """
+
+    SUBSET: str = ''
+    CATEGORY_COLUMN: Optional[str] = None
+    SPLIT_COLUMN: str = 'split'
+    METAINFO: dict = dict(classes=('background', 'sounding'), palette=[[0, 0, 0], [255, 255, 255]])
+
+    def __init__(self,
+                 data_root: str,
+                 split: str,
+                 pipeline: Sequence[Union[dict, Callable]] = (),
+                 num_frames: int = 5,
+                 log_mel_cache_root: Optional[str] = None,
+                 check_files: Union[bool, Sequence[str]] = False,
+                 ann_file: Optional[str] = None,
+                 **kwargs) -> None:
+        if self.SUBSET not in layout.SUBSETS:
+            raise TypeError(f'{type(self).__name__} must set SUBSET to one of {layout.SUBSETS}; '
+                            'use AVSBenchS4Dataset or AVSBenchMS3Dataset')
+        if split not in layout.SPLITS:
+            raise ValueError(f'{type(self).__name__}: unknown split {split!r}; expected one of '
+                             f'{layout.SPLITS}')
+        if not isinstance(num_frames, int) or num_frames < 1:
+            raise ValueError(f'{type(self).__name__}: num_frames must be a positive int, got '
+                             f'{num_frames!r}')
+        self.split = split
+        self.num_frames = num_frames
+        self.log_mel_cache_root = data_root if log_mel_cache_root is None else log_mel_cache_root
+        self.check_files = self._checked_keys(check_files)
+        if ann_file is None:
+            # Relative to data_root: BaseDataset joins it.
+            ann_file = osp.relpath(layout.meta_csv_path(data_root, self.SUBSET), data_root)
+        super().__init__(ann_file=ann_file, data_root=data_root, pipeline=list(pipeline),
+                         **kwargs)
+
+    def _checked_keys(self, check_files: Union[bool, Sequence[str]]) -> tuple:
+        if check_files is True:
+            return _DEFAULT_CHECKED_KEYS
+        if not check_files:
+            return ()
+        if isinstance(check_files, str):
+            check_files = (check_files, )
+        unknown = [key for key in check_files if key not in _CHECKABLE_KEYS]
+        if unknown:
+            raise ValueError(f'{type(self).__name__}: check_files got unknown keys {unknown}; '
+                             f'expected True/False or a subset of {_CHECKABLE_KEYS}')
+        return tuple(check_files)
+
+    # ------------------------------------------------------------------ meta CSV
+    def _read_meta_csv(self) -> List[Dict[str, Optional[str]]]:
+        """The rows of this split: ``[{'name': ..., 'category': ...}, ...]`` in CSV order."""
+        csv_path = self.ann_file
+        if not osp.isfile(csv_path):
+            raise FileNotFoundError(
+                f'{type(self).__name__}: meta CSV not found: {csv_path} (expected the AVSBench '
+                f'{self.SUBSET.upper()} meta data under data_root={self.data_root!r})')
+        with open(csv_path, newline='', encoding='utf-8') as f:
+            rows = [row for row in csv.reader(f) if any(cell.strip() for cell in row)]
+        if not rows:
+            raise ValueError(f'{type(self).__name__}: meta CSV {csv_path} is empty; expected a '
+                             'header row and one row per video')
+        header = [cell.strip() for cell in rows[0]]
+        needed = [self.SPLIT_COLUMN] + ([self.CATEGORY_COLUMN] if self.CATEGORY_COLUMN else [])
+        missing = [col for col in needed if col not in header]
+        if missing:
+            raise KeyError(f'{type(self).__name__}: meta CSV {csv_path} has no column(s) '
+                           f'{missing}; expected the video name first and columns {needed} '
+                           f'by name, got header {header}')
+        split_col = header.index(self.SPLIT_COLUMN)
+        cat_col = header.index(self.CATEGORY_COLUMN) if self.CATEGORY_COLUMN else None
+        width = max(split_col, cat_col or 0) + 1
+
+        videos, splits_seen = [], set()
+        for line_no, row in enumerate(rows[1:], start=2):
+            if len(row) < width:
+                raise ValueError(f'{type(self).__name__}: meta CSV {csv_path} line {line_no} has '
+                                 f'{len(row)} columns; expected at least {width} ({header})')
+            row_split = row[split_col].strip()
+            splits_seen.add(row_split)
+            if row_split != self.split:
+                continue
+            name = row[0].strip()
+            category = row[cat_col].strip() if cat_col is not None else None
+            if not name or (cat_col is not None and not category):
+                raise ValueError(f'{type(self).__name__}: meta CSV {csv_path} line {line_no} has '
+                                 f'an empty video name or category: {row}')
+            videos.append(dict(name=name, category=category))
+        if not videos:
+            raise ValueError(f'{type(self).__name__}: meta CSV {csv_path} has no video with '
+                             f'{self.SPLIT_COLUMN} == {self.split!r}; splits found: '
+                             f'{sorted(splits_seen)}')
+        return videos
+
+    # ------------------------------------------------------------------ data list
+    def _clip_info(self, name: str, category: Optional[str]) -> dict:
+        """The data info of one clip (all paths from the layout module)."""
+        root, subset, split, t = self.data_root, self.SUBSET, self.split, self.num_frames
+        gt_valid = layout.annotated_frames(subset, split, t)
+        mask_dir = layout.mask_split_dir(root, subset, split)
+        frame_paths, mask_paths, mask_rel_paths = [], [], []
+        for i, valid in enumerate(gt_valid, start=1):
+            frame_paths.append(layout.frame_path(root, subset, split, name, category, i))
+            mask = layout.mask_path(root, subset, split, name, category, i) if valid else None
+            mask_paths.append(mask)
+            mask_rel_paths.append(osp.relpath(mask, mask_dir) if mask else None)
+        return dict(
+            video_name=name,
+            category=category,
+            subset=subset,
+            split=split,
+            num_frames=t,
+            frame_paths=frame_paths,
+            mask_paths=mask_paths,
+            mask_rel_paths=mask_rel_paths,
+            gt_valid=gt_valid,
+            audio_path=layout.audio_wav_path(root, subset, split, name, category),
+            log_mel_path=layout.log_mel_pkl_path(root, subset, split, name, category),
+            log_mel_cache_path=layout.log_mel_npy_path(self.log_mel_cache_root, subset, split,
+                                                       name, category))
+
+    def load_data_list(self) -> List[dict]:
+        """One data info per clip of the split, in meta-CSV order."""
+        data_list = [self._clip_info(v['name'], v['category']) for v in self._read_meta_csv()]
+        for idx, info in enumerate(data_list):
+            info['sample_idx'] = idx
+        if self.check_files:
+            self._check_files_exist(data_list)
+        return data_list
+
+    def _check_files_exist(self, data_list: List[dict]) -> None:
+        """Raises one error that lists every missing file of the checked kinds."""
+        missing = []
+        for info in data_list:
+            for key in self.check_files:
+                paths = info[key] if isinstance(info[key], list) else [info[key]]
+                missing.extend(f'{key}: {p}' for p in paths if p is not None and
+                               not osp.isfile(p))
+        if missing:
+            lines = '\n  '.join(missing)
+            raise FileNotFoundError(
+                f'{type(self).__name__} ({self.SUBSET} {self.split}, data_root='
+                f'{self.data_root!r}): {len(missing)} file(s) missing among the '
+                f'{len(data_list)} clips of {self.ann_file} (checked {list(self.check_files)}):'
+                f'\n  {lines}')
