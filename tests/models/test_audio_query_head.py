@@ -125,3 +125,18 @@ def test_cls_prior():
     head = _head(cls_prior_prob=0.05)
     bias = head.cls_embed.bias
     assert math.isclose(torch.softmax(bias, 0)[0].item(), 0.05, rel_tol=1e-5)
+
+
+def test_more_frames_than_seconds():
+    feats, mask_feat, audio, shape = _inputs(clips=1, frames=5)
+    feats12 = [torch.cat([f, f[:2]]) for f in feats]  # 7 frames, 5 seconds
+    seconds = torch.tensor([[0, 0, 1, 2, 3, 4, 4]])
+    clip_head = _head()
+    prob = clip_head.predict(feats12, feats12[-1], audio, shape)  # shared clip queries
+    assert prob.shape == (7, 32, 32)
+    frame_head = _head(query_mode='frame')
+    q = frame_head.build_queries(audio, 7, seconds)
+    assert torch.equal(q[0], q[1]) and torch.equal(q[5], q[6]) and not torch.equal(q[1], q[2])
+    with pytest.raises(ValueError, match='frame_seconds'):
+        frame_head.predict(feats12, feats12[-1], audio, shape)
+    assert frame_head.predict(feats12, feats12[-1], audio, shape, seconds).shape == (7, 32, 32)

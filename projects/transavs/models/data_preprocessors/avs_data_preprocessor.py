@@ -81,12 +81,25 @@ class AVSDataPreprocessor(BaseDataPreprocessor):
                            f'{AUDIO_KEYS}')
         key = present[0]
         if key == 'audio_wave':
-            out['audio_log_mel'] = self._waves_to_log_mel(inputs[key], frames.shape[1])
+            num_seconds = frames.shape[1]
+            if 'frame_seconds' in inputs:
+                num_seconds = int(max(int(torch.as_tensor(s).max())
+                                      for s in inputs['frame_seconds'])) + 1
+            out['audio_log_mel'] = self._waves_to_log_mel(inputs[key], num_seconds)
         else:
             out[key] = self._stack(inputs[key], key).float()
-            if out[key].shape[:2] != frames.shape[:2]:
-                raise ValueError(f'inputs[{key!r}] has {tuple(out[key].shape[:2])} (clips, '
-                                 f'seconds) for frames {tuple(frames.shape[:2])}')
+        audio_shape = out.get('audio_log_mel', out.get('audio_embed')).shape
+        if 'frame_seconds' in inputs:  # frames at other times than one per second
+            seconds = self._stack(inputs['frame_seconds'], 'frame_seconds').long()
+            if seconds.shape != frames.shape[:2] or seconds.min() < 0 or \
+                    seconds.max() >= audio_shape[1]:
+                raise ValueError(f"inputs['frame_seconds'] must be [B, T_f] = "
+                                 f'{tuple(frames.shape[:2])} indices below {audio_shape[1]}')
+            out['frame_seconds'] = seconds
+        elif audio_shape[:2] != frames.shape[:2]:
+            raise ValueError(f'audio of {tuple(audio_shape[:2])} (clips, seconds) for frames '
+                             f'{tuple(frames.shape[:2])}: one frame per second of audio '
+                             "expected (or give inputs['frame_seconds'])")
         return dict(inputs=out, data_samples=data.get('data_samples'))
 
     def _waves_to_log_mel(self, waves: Union[Tensor, List[Tensor]],

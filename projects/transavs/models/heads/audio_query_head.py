@@ -178,21 +178,37 @@ class AudioQueryHead(BaseModule):
                     self.cls_prior_prob / (1 - self.cls_prior_prob))
 
     # ----------------------------------------------------------------------------- forward
-    def build_queries(self, audio_feat: Tensor) -> Tensor:
+    def build_queries(self,
+                      audio_feat: Tensor,
+                      frames_per_clip: Optional[int] = None,
+                      frame_seconds: Optional[Tensor] = None) -> Tensor:
         """Audio queries for every frame.
 
         Args:
-            audio_feat (Tensor): ``[B, T, 128]`` audio embeddings, one per second/frame.
+            audio_feat (Tensor): ``[B, T, 128]`` audio embeddings, one per second.
+            frames_per_clip (int, optional): frames per clip ``T_f``; defaults to ``T``.
+                Clip-mode queries are shared by all frames of their clip, however many.
+            frame_seconds (Tensor, optional): ``[B, T_f]`` long, the second (index into
+                ``T``) of each frame, for per-frame queries when ``T_f != T`` (e.g. every
+                video frame of a window); defaults to frame ``t`` <-> second ``t``.
 
         Returns:
-            Tensor: ``[B*T, N, d]``.
+            Tensor: ``[B*T_f, N, d]``.
         """
-        num_clips, num_frames = audio_feat.shape[:2]
+        num_clips, num_seconds = audio_feat.shape[:2]
+        frames_per_clip = frames_per_clip or num_seconds
         if self.query_mode == 'clip':
             queries = self.query_encoder(audio_feat)  # [B, N, d], from all T embeddings
-            # (B, N, d) -> (B*T, N, d): the clip's queries are shared by its T frames
-            return queries.repeat_interleave(num_frames, dim=0)
-        # (B, T, 128) -> (B*T, 1, 128): one query set per frame from its own second
+            # (B, N, d) -> (B*T_f, N, d): the clip's queries are shared by its frames
+            return queries.repeat_interleave(frames_per_clip, dim=0)
+        if frame_seconds is not None:
+            # (B, T, 128) -> (B, T_f, 128): each frame takes the embedding of its second
+            audio_feat = audio_feat.gather(
+                1, frame_seconds[..., None].expand(-1, -1, audio_feat.shape[-1]))
+        elif frames_per_clip != num_seconds:
+            raise ValueError(f'per-frame queries for {frames_per_clip} frames from '
+                             f'{num_seconds} seconds of audio need frame_seconds')
+        # (B, T_f, 128) -> (B*T_f, 1, 128): one query set per frame from its own second
         return self.query_encoder(audio_feat.flatten(0, 1)[:, None])
 
     def _flatten_scales(self, feats: Sequence[Tensor]) -> Tuple[List[Tensor], List[Tensor]]:
@@ -211,7 +227,8 @@ class AudioQueryHead(BaseModule):
                 mask_feat: Tensor,
                 audio_feat: Tensor,
                 input_shape: Tuple[int, int],
-                with_aux: bool = False) -> Dict[str, object]:
+                with_aux: bool = False,
+                frame_seconds: Optional[Tensor] = None) -> Dict[str, object]:
         """Runs the audio-visual transformer.
 
         Args:
@@ -220,6 +237,7 @@ class AudioQueryHead(BaseModule):
             audio_feat (Tensor): ``[B, T, 128]`` audio embeddings.
             input_shape (tuple[int, int]): network input size ``(H, W)``.
             with_aux (bool): also predict after every intermediate layer.
+            frame_seconds (Tensor, optional): ``[B, T_f]``, see :meth:`build_queries`.
 
         Returns:
             dict: ``cls_logits`` (list of ``[B*T, N, K]``, one per predicting layer, the last
@@ -230,11 +248,12 @@ class AudioQueryHead(BaseModule):
         if len(feats) != self.num_levels:
             raise ValueError(f'AudioQueryHead expects {self.num_levels} visual scales, '
                              f'got {len(feats)}')
-        num_clips, num_frames = audio_feat.shape[:2]
-        if feats[0].shape[0] != num_clips * num_frames:
+        num_clips = audio_feat.shape[0]
+        if feats[0].shape[0] % num_clips != 0:
             raise ValueError(f'{feats[0].shape[0]} frames of visual features for '
-                             f'{num_clips} clips x {num_frames} audio embeddings')
-        query = self.build_queries(audio_feat)  # [F, N, d]
+                             f'{num_clips} clips')
+        frames_per_clip = feats[0].shape[0] // num_clips
+        query = self.build_queries(audio_feat, frames_per_clip, frame_seconds)  # [F, N, d]
         tokens, positions = self._flatten_scales(feats)
         query_pos = self.query_pos.weight[None].to(query.dtype)  # [1, N, d]
         mask_embed = self.mask_proj(mask_feat)  # W_2 f_v^3: [F, d, h_m, w_m]
@@ -359,10 +378,15 @@ class AudioQueryHead(BaseModule):
         return loss_cls, loss_dice
 
     # --------------------------------------------------------------------------- inference
-    def predict(self, feats: Sequence[Tensor], mask_feat: Tensor, audio_feat: Tensor,
-                input_shape: Tuple[int, int]) -> Tensor:
+    def predict(self,
+                feats: Sequence[Tensor],
+                mask_feat: Tensor,
+                audio_feat: Tensor,
+                input_shape: Tuple[int, int],
+                frame_seconds: Optional[Tensor] = None) -> Tensor:
         """Forward and inference; returns the ``[B*T, H, W]`` foreground probability."""
-        outs = self.forward(feats, mask_feat, audio_feat, input_shape, with_aux=False)
+        outs = self.forward(feats, mask_feat, audio_feat, input_shape, with_aux=False,
+                            frame_seconds=frame_seconds)
         return self.predict_by_feat(outs['cls_logits'][-1], outs['mask_logits'][-1],
                                     input_shape)
 

@@ -100,6 +100,13 @@ class TransAVS(BaseSegmentor):
         feats, mask_feat = self.extract_feat(frames.flatten(0, 1))  # -> (B*T, 3, H, W)
         return feats, mask_feat, self.extract_audio_feat(inputs), tuple(frames.shape[-2:])
 
+    def encode_decode(self, inputs: Dict[str, Tensor],
+                      batch_data_samples: Optional[List[AVSDataSample]] = None) -> Tensor:
+        """Foreground probability ``[B*T, H, W]`` at the input size."""
+        feats, mask_feat, audio_feat, shape = self._features(inputs)
+        return self.decode_head.predict(feats, mask_feat, audio_feat, shape,
+                                        inputs.get('frame_seconds'))
+
     # ------------------------------------------------------------------------ mmseg contract
     def loss(self, inputs: Dict[str, Tensor],
              data_samples: List[AVSDataSample]) -> Dict[str, Tensor]:
@@ -137,18 +144,13 @@ class TransAVS(BaseSegmentor):
         probs = probs.view(num_clips, num_frames, *probs.shape[-2:])  # -> (B, T, H, W)
         return self.postprocess_result(probs, data_samples)
 
-    def encode_decode(self, inputs: Dict[str, Tensor],
-                      batch_data_samples: Optional[List[AVSDataSample]] = None) -> Tensor:
-        """Foreground probability ``[B*T, H, W]`` at the input size."""
-        feats, mask_feat, audio_feat, shape = self._features(inputs)
-        return self.decode_head.predict(feats, mask_feat, audio_feat, shape)
-
     def _forward(self,
                  inputs: Dict[str, Tensor],
                  data_samples: Optional[List[AVSDataSample]] = None) -> Dict[str, object]:
         """Raw head outputs (final layer) without post-processing."""
         feats, mask_feat, audio_feat, shape = self._features(inputs)
-        return self.decode_head(feats, mask_feat, audio_feat, shape, with_aux=False)
+        return self.decode_head(feats, mask_feat, audio_feat, shape, with_aux=False,
+                                frame_seconds=inputs.get('frame_seconds'))
 
     def postprocess_result(self,
                            probs: Tensor,
