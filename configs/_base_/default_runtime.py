@@ -8,7 +8,7 @@ env_cfg = dict(
 )
 vis_backends = [dict(type='LocalVisBackend')]  # add dict(type='TensorboardVisBackend')
 visualizer = dict(
-    type='SegLocalVisualizer',  # mmseg.visualization.SegLocalVisualizer
+    type='AVSLocalVisualizer',  # projects.transavs.visualization.AVSLocalVisualizer
     vis_backends=vis_backends,
     name='visualizer')
 log_processor = dict(by_epoch=False)

@@ -11,6 +11,6 @@ from .engine import register_checkpoint_safe_globals
 
 register_checkpoint_safe_globals()
 
-from . import datasets, evaluation, models, structures  # noqa: E402,F401
+from . import datasets, evaluation, models, structures, visualization  # noqa: E402,F401
 
 __version__ = '0.1.0'

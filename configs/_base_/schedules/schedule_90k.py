@@ -36,7 +36,8 @@ default_hooks = dict(
         max_keep_ckpts=3,
         save_best='mJ',
         rule='greater'),
-    sampler_seed=dict(type='DistSamplerSeedHook'))
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+    visualization=dict(type='AVSVisualizationHook', draw=False))  # --show-dir turns it on
 custom_hooks = [
     # eq. 18: delta1 = delta2 = 0.55 + 0.1 / 18 * floor(iter / 5000)
     dict(type='ConfidenceThresholdHook', a=0.55, b=0.65, n_iter=5000, num_steps=18)

@@ -1,0 +1,75 @@
+"""Draws clips with their predictions during validation and testing."""
+from typing import Sequence
+
+import mmcv
+import numpy as np
+from mmengine.hooks import Hook
+from mmengine.visualization import Visualizer
+from mmseg.registry import HOOKS
+
+__all__ = ['AVSVisualizationHook', 'load_clip_frames']
+
+
+def load_clip_frames(frame_paths: Sequence[str], size_hw) -> np.ndarray:
+    """Reads a clip's frames as RGB uint8 ``[T, H, W, 3]`` at ``size_hw``."""
+    frames = []
+    for path in frame_paths:
+        img = mmcv.imread(path, channel_order='rgb')
+        if img is None:
+            raise FileNotFoundError(f'cannot read frame {path}')
+        frames.append(mmcv.imresize(img, (size_hw[1], size_hw[0])))
+    return np.stack(frames)
+
+
+@HOOKS.register_module()
+class AVSVisualizationHook(Hook):
+    """Sends pictures of clips (:class:`AVSLocalVisualizer`) to the visualizer's backends.
+
+    During validation every ``interval``-th batch's first clip is drawn; during testing
+    every clip. With a ``LocalVisBackend`` the pictures land in
+    ``{save_dir}/vis_image/{video}_{step}.png`` (``save_dir`` is ``{work_dir}/{timestamp}/
+    vis_data`` or ``tools/test.py --show-dir``). Off unless ``draw=True``.
+
+    Args:
+        draw (bool): draw at all. Defaults to False.
+        interval (int): validation batches between drawings. Defaults to 50.
+        show (bool): show in a window. Defaults to False.
+        wait_time (float): seconds a shown picture stays. Defaults to 0.
+    """
+
+    priority = 'NORMAL'
+
+    def __init__(self,
+                 draw: bool = False,
+                 interval: int = 50,
+                 show: bool = False,
+                 wait_time: float = 0.) -> None:
+        self.draw = draw
+        self.interval = interval
+        self.show = show
+        self.wait_time = wait_time
+        self._test_index = 0
+
+    def _draw(self, sample, name: str, step: int) -> None:
+        visualizer = Visualizer.get_current_instance()
+        size = tuple(sample.pred_sem_seg.shape) if 'pred_sem_seg' in sample else \
+            tuple(sample.metainfo['img_shape'])
+        frames = load_clip_frames(sample.metainfo['frame_paths'], size)
+        if sample.metainfo.get('flip', False):
+            frames = frames[:, :, ::-1].copy()
+        visualizer.add_datasample(name, frames, data_sample=sample, show=self.show,
+                                  wait_time=self.wait_time, step=step)
+
+    def after_val_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+        if not self.draw or not outputs or batch_idx % self.interval != 0:
+            return
+        sample = outputs[0]
+        self._draw(sample, f'val_{sample.metainfo.get("video_name", batch_idx)}', runner.iter)
+
+    def after_test_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+        if not self.draw or not outputs:
+            return
+        for sample in outputs:
+            self._test_index += 1
+            self._draw(sample, str(sample.metainfo.get('video_name', self._test_index)),
+                       self._test_index)
