@@ -22,8 +22,9 @@ Examples::
         --subset ms3 --videos 8 --seed 1 --splits train test --num-categories 8
 
 ``--out`` is the subset's ``data_root`` (the folder holding ``s4_meta_data.csv``), and
-``--videos`` is the number of videos per split. Names are ``syn_{subset}_{index:06d}``
-with the index counted over train, val, test.
+``--videos`` is the number of videos per split (one number, or one per split). Names are
+``syn_{subset}_{index:06d}`` with the index counted over the written splits in the order
+train, val, test.
 """
 import argparse
 import colorsys
@@ -207,15 +208,19 @@ def plan_video(subset: str, split: str, index: int, seed: int,
     return plan
 
 
-def plan_dataset(subset: str, splits: Sequence[str], videos_per_split: int, seed: int,
-                 num_categories: int) -> List[VideoPlan]:
-    """The plans of every video, split by split (train, val, test order of indices)."""
+def plan_dataset(subset: str, splits: Sequence[str], videos_per_split: Sequence[int],
+                 seed: int, num_categories: int) -> List[VideoPlan]:
+    """The plans of every video, split by split (train, val, test order of indices).
+
+    ``videos_per_split`` has one count per split of ``splits``. Video indices run on across
+    the splits, so names are unique in the subset.
+    """
     categories = CATEGORIES[:num_categories]
-    plans = []
-    for split in splits:
-        offset = layout.SPLITS.index(split) * videos_per_split
+    plans, offset = [], 0
+    for split, count in zip(splits, videos_per_split):
         plans.extend(plan_video(subset, split, offset + i, seed, categories)
-                     for i in range(videos_per_split))
+                     for i in range(count))
+        offset += count
     return plans
 
 
@@ -365,7 +370,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--out', required=True,
                         help='the subset data_root (where {subset}_meta_data.csv goes)')
     parser.add_argument('--subset', required=True, choices=layout.SUBSETS)
-    parser.add_argument('--videos', type=int, required=True, help='videos per split')
+    parser.add_argument('--videos', type=int, nargs='+', required=True,
+                        help='videos per split: one number for every split, or one per '
+                        'split of --splits (e.g. --videos 64 16 16)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--splits', nargs='+', default=list(layout.SPLITS),
                         choices=layout.SPLITS)
@@ -377,8 +384,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     if not min_categories <= args.num_categories <= len(CATEGORIES):
         parser.error(f'--num-categories must be in [{min_categories}, {len(CATEGORIES)}] for '
                      f'{args.subset}, got {args.num_categories}')
-    if args.videos < 1:
-        parser.error(f'--videos must be >= 1, got {args.videos}')
+    args.splits = [s for s in layout.SPLITS if s in args.splits]  # official order, once
+    if len(args.videos) == 1:
+        args.videos = args.videos * len(args.splits)
+    if len(args.videos) != len(args.splits) or min(args.videos) < 1:
+        parser.error(f'--videos needs one count >= 1, or one per split of {args.splits}; '
+                     f'got {args.videos}')
     if args.size < 32:
         parser.error(f'--size must be >= 32 pixels, got {args.size}')
     return args
@@ -387,7 +398,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> List[VideoPlan]:
     """Writes the data set; returns the plans of the videos written."""
     args = parse_args(argv)
-    splits = [s for s in layout.SPLITS if s in args.splits]  # official order, no repeats
+    splits = args.splits
     plans = plan_dataset(args.subset, splits, args.videos, args.seed, args.num_categories)
     write_meta_csv(plans, args.out, args.subset)
     progress = ProgressBar(len(plans))

@@ -206,9 +206,20 @@ def test_deterministic_for_a_seed(tmp_path):
     differing = [rel for rel in files if rel.endswith('.png') and 'visual_frames' in rel and
                  (tmp_path / 'a' / rel).read_bytes() != (tmp_path / 'c' / rel).read_bytes()]
     assert len(differing) == 10  # another seed, other pictures
-    # Names do not depend on which splits are written: val videos come after train ones.
+    # Indices run over the written splits only.
     assert sorted(os.listdir(tmp_path / 'a' / 'ms3_data' / 'visual_frames')) == [
-        'syn_ms3_000002', 'syn_ms3_000003']
+        'syn_ms3_000000', 'syn_ms3_000001']
+
+
+def test_counts_per_split(tmp_path):
+    tool.main(['--out', str(tmp_path), '--subset', 's4', '--videos', '3', '1', '2', '--size',
+               '48', '--seed', '0'])
+    with open(tmp_path / 's4_meta_data.csv') as f:
+        rows = [line.strip().split(',') for line in f][1:]
+    assert [r[-1] for r in rows] == ['train'] * 3 + ['val'] + ['test'] * 2
+    assert [r[0] for r in rows] == [f'syn_s4_{i:06d}' for i in range(6)]
+    with pytest.raises(SystemExit):
+        tool.main(['--out', str(tmp_path), '--subset', 's4', '--videos', '3', '1'])
 
 
 def test_bad_arguments(tmp_path, capsys):
