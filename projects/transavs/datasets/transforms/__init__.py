@@ -3,6 +3,7 @@ from .audio import LoadAudioLogMel, LoadAudioWaveform, WaveformToLogMel
 from .augmentation import ClipPhotoMetricDistortion, ClipRandomFlip, ClipRandomResizedCrop
 from .formatting import PackAVSInputs
 from .loading import LoadClipFrames, LoadClipMasks
+from .mute_audio import MuteAudio
 from .vggish_frontend import (
     log_mel_examples,
     pad_or_crop_examples,
@@ -13,6 +14,6 @@ from .vggish_frontend import (
 __all__ = [
     'LoadClipFrames', 'LoadClipMasks', 'ClipRandomFlip', 'ClipRandomResizedCrop',
     'ClipPhotoMetricDistortion', 'PackAVSInputs', 'LoadAudioWaveform', 'WaveformToLogMel',
-    'LoadAudioLogMel', 'waveform_to_examples', 'log_mel_examples', 'vggish_mel_matrix',
+    'LoadAudioLogMel', 'MuteAudio', 'waveform_to_examples', 'log_mel_examples', 'vggish_mel_matrix',
     'pad_or_crop_examples'
 ]
