@@ -188,3 +188,14 @@ def test_errors_name_the_problem():
         AVSMetric(output_dir='/tmp/never_written').process({}, [escaping.to_dict()])
     with pytest.raises(ValueError, match='fscore_batch_videos'):
         AVSMetric(fscore_batch_videos=0)
+
+
+def test_concatenated_datasets_keep_every_clip():
+    """sample_idx restarts in each dataset of a ConcatDataset: no clip may be dropped."""
+    s4 = [make_sample(i, f, v) for i, (f, v) in enumerate(CLIPS[:2])]
+    ms3 = [make_sample(i, f, v, subset='ms3', category=None)
+           for i, (f, v) in enumerate(CLIPS[2:])]
+    metrics = run_metric(s4 + ms3, fscore_batch_videos=2)
+    assert metrics['frames'] == 7
+    assert metrics['mJ'] == pytest.approx(MJ, abs=1e-6)
+    assert metrics['ms3/mJ'] == pytest.approx((1 + 0.75 * 3) / 4, abs=1e-6)

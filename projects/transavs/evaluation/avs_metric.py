@@ -66,7 +66,8 @@ class AVSMetric(BaseMetric):
 
     With several subsets (S4 and MS3) in one dataset, ``{subset}/mJ``, ``{subset}/mF`` and
     ``{subset}/mF_dataset`` are added (batches formed within each subset). Results do not
-    depend on the number of processes: clips are ordered by ``sample_idx`` and repeated
+    depend on the number of processes: clips are ordered by ``(subset, split, sample_idx)``
+    (``sample_idx`` restarts in each dataset of a ``ConcatDataset``) and repeated
     clips (distributed samplers pad the dataset) are counted once. A table per category is
     logged.
 
@@ -140,6 +141,7 @@ class AVSMetric(BaseMetric):
             stats = score_frames(prob_v, gt_v, self.num_thresholds, self.beta2)
             stats.update(
                 sample_idx=int(_get(data_sample, 'sample_idx')),
+                split=data_sample.get('split'),
                 subset=data_sample.get('subset'),
                 category=data_sample.get('category'))
             self.results.append(stats)
@@ -161,7 +163,7 @@ class AVSMetric(BaseMetric):
             write_prob_png(_safe_join(self.output_dir, rel_paths[i]), prob[i])
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
-        """Orders clips by ``sample_idx`` (once each) and summarises them.
+        """Orders clips by ``(subset, split, sample_idx)`` (once each) and summarises them.
 
         Args:
             results (list): the per-clip statistics collected from all processes.
@@ -171,8 +173,11 @@ class AVSMetric(BaseMetric):
             subsets, the same three per subset as ``{subset}/{name}``.
         """
         clips = OrderedDict()
-        for clip in sorted(results, key=lambda c: c['sample_idx']):
-            clips.setdefault(clip['sample_idx'], clip)
+        def key(clip):
+            return (str(clip.get('subset')), str(clip.get('split')), clip['sample_idx'])
+
+        for clip in sorted(results, key=key):
+            clips.setdefault(key(clip), clip)
         clips = list(clips.values())
         if self.output_dir is not None:
             print_log(f'AVSMetric: prediction PNGs written to {self.output_dir}',
