@@ -3,14 +3,17 @@
 Importing this package registers every TransAVS module into mmseg's registries
 (``mmseg.registry.MODELS``, ``DATASETS``, ``TRANSFORMS``, ``METRICS``, ``HOOKS``,
 ``TASK_UTILS``) and allow-lists the globals that mmengine checkpoints need for restricted
-(``weights_only``) loading. Configs load it with::
+(``weights_only``) loading, and makes mmengine's local file writes (checkpoints included)
+atomic. Configs load it with::
 
     custom_imports = dict(imports=['projects.transavs'], allow_failed_imports=False)
 """
-from .engine import register_checkpoint_safe_globals
+from .engine import register_atomic_local_backend, register_checkpoint_safe_globals
 
 register_checkpoint_safe_globals()
+register_atomic_local_backend()
 
 from . import datasets, evaluation, models, structures, visualization  # noqa: E402,F401
+from . import apis  # noqa: E402,F401  (init_model, inference_avs)
 
 __version__ = '0.1.0'
