@@ -41,3 +41,14 @@ def test_eq7_on_upsampled_features_equals_upsampled_logits():
     coarse = torch.einsum('fnd,fdhw->fnhw', queries, w2(f3))
     up = F.interpolate(coarse, size=(16, 16), mode='bilinear', align_corners=False)
     torch.testing.assert_close(up, full, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize('out_strides', [(8, 4, 2), (32, 16, 8)])
+def test_every_parameter_gets_a_gradient(out_strides):
+    """Unused pyramid levels must not leave parameters without gradients (DDP)."""
+    dec = MODELS.build(dict(type='AVSPixelDecoder', in_channels=[16, 32, 64, 128],
+                            feat_channels=32, out_strides=out_strides,
+                            norm_cfg=dict(type='GN', num_groups=8)))
+    outs, _ = dec(_feats())
+    sum(o.mean() for o in outs).backward()
+    assert all(p.grad is not None for p in dec.parameters())

@@ -184,6 +184,8 @@ class AVSMetric(BaseMetric):
                       logger='current')
 
         metrics = summarize_clips(clips, self.fscore_batch_videos)
+        # mmengine's log processor drops integer metrics from the json logs; keep a float.
+        metrics['frames'] = float(metrics['frames'])
         if metrics['frames'] == 0:
             print_log('AVSMetric: no annotated frame was evaluated; metrics are 0',
                       logger='current', level=logging.WARNING)

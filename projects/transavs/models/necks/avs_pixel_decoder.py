@@ -69,11 +69,23 @@ class AVSPixelDecoder(BaseModule):
         self.in_strides = tuple(in_strides)
         self.out_strides = tuple(out_strides)
         self.feat_channels = feat_channels
+        # Pyramid levels finer than every output are left out (start_level); the 3x3
+        # output convs of levels no output uses become identities. Both would cost time and
+        # leave parameters without gradients, which DDP rejects.
+        needed = set(out_strides) & set(in_strides)
+        if min(out_strides) < finest:
+            needed.add(finest)
+        start = min(i for i, s in enumerate(in_strides) if s in needed)
         self.fpn = FPN(
             in_channels=list(in_channels),
             out_channels=feat_channels,
-            num_outs=len(in_channels),
+            num_outs=len(in_channels) - start,
+            start_level=start,
             norm_cfg=norm_cfg)
+        self.pyramid_strides = tuple(in_strides[start:])
+        for level, stride in enumerate(self.pyramid_strides):
+            if stride not in needed:
+                self.fpn.fpn_convs[level] = nn.Identity()
         num_up = 0
         while finest >> num_up > min(out_strides):
             num_up += 1
@@ -104,8 +116,9 @@ class AVSPixelDecoder(BaseModule):
         if len(feats) != len(self.in_strides):
             raise ValueError(f'AVSPixelDecoder expects {len(self.in_strides)} backbone '
                              f'outputs, got {len(feats)}')
-        pyramid = dict(zip(self.in_strides, self.fpn(list(feats))))
-        stride, x = self.in_strides[0], pyramid[self.in_strides[0]]
+        pyramid = dict(zip(self.pyramid_strides, self.fpn(list(feats))))
+        stride = self.pyramid_strides[0]
+        x = pyramid[stride]
         for conv in self.upsample_convs:
             x = conv(F.interpolate(x, scale_factor=2, mode='bilinear', align_corners=False))
             stride //= 2
