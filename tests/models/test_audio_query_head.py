@@ -102,13 +102,23 @@ def test_inference_eq14_eq15_hand_built():
                       [[0.5, 0.9], [0.8, 0.1]],
                       [[0.2, 0.2], [0.9, 0.1]]])
     mask_logits = torch.log(m / (1 - m))[None]  # [1, 3, 2, 2]
+    # scores p_i(c_i) m_i: q0 0.9 m0, q1 0.8 m1, q2 0.6 m2.
+    # Default: "not sounding" queries are filtered out (MaskFormer); the probability is
+    # the best sounding score.
     prob = head.predict_by_feat(cls_logits, mask_logits, (2, 2))[0]
-    # scores p_i(c_i) m_i: q0 0.9 m0, q1 0.8 m1, q2 0.6 m2; per pixel the best sounding
-    # score over (best sounding + best silent).
+    expected = torch.tensor([[0.81, 0.12], [0.54, 0.18]])
+    torch.testing.assert_close(prob, expected, rtol=1e-5, atol=1e-6)
+    assert torch.equal(prob > 0.5, torch.tensor([[True, False], [True, False]]))
+    # Literal competition of every query: sounding where the winner is a sounding query.
+    head.test_cfg['competition'] = 'all'
+    prob = head.predict_by_feat(cls_logits, mask_logits, (2, 2))[0]
     expected = torch.tensor([[0.81 / (0.81 + 0.40), 0.12 / (0.12 + 0.72)],
                              [0.54 / (0.54 + 0.64), 0.18 / (0.18 + 0.08)]])
     torch.testing.assert_close(prob, expected, rtol=1e-5, atol=1e-6)
     assert torch.equal(prob > 0.5, torch.tensor([[True, False], [False, True]]))
+    head.test_cfg['competition'] = 'best'
+    with pytest.raises(ValueError, match='competition'):
+        head.predict_by_feat(cls_logits, mask_logits, (2, 2))
 
 
 def test_inference_upsamples_and_chunks():

@@ -66,7 +66,8 @@ class AudioQueryHead(BaseModule):
         loss_cls, loss_dice, loss_aqdl, loss_aqml (dict): loss configs (eq. 13).
         train_cfg (dict): ``num_points``, ``oversample_ratio``, ``importance_sample_ratio``,
             ``assigner``.
-        test_cfg (dict): ``frame_chunk`` (frames upsampled at once at inference).
+        test_cfg (dict): ``competition`` (``'sounding'`` or ``'all'``, see
+            :meth:`predict_by_feat`) and ``frame_chunk`` (frames upsampled at once).
         init_cfg (dict, optional): initialisation config.
     """
 
@@ -160,7 +161,7 @@ class AudioQueryHead(BaseModule):
                     dict(type='DiceCost', weight=5.0, pred_act=True, eps=1.0)
                 ]))
         self.train_cfg.update(train_cfg or {})
-        self.test_cfg = dict(frame_chunk=8)
+        self.test_cfg = dict(competition='sounding', frame_chunk=8)
         self.test_cfg.update(test_cfg or {})
         self.matcher = MatchMasks(
             num_points=self.train_cfg['num_points'],
@@ -395,11 +396,18 @@ class AudioQueryHead(BaseModule):
         """Inference of eq. 14-15.
 
         Each query takes its most probable class ``c_i`` (eq. 15) with score ``p_i(c_i)``,
-        and each pixel goes to the query maximising ``p_i(c_i) m_i(x, y)`` (eq. 14); the pixel
-        is "sounding" when that query's class is. The returned foreground probability is
-        ``s_fg / (s_fg + s_bg)``, where ``s_fg`` (``s_bg``) is the best score among the
-        sounding (not-sounding) queries at the pixel: above 0.5 exactly where eq. 14 picks a
-        sounding query, and graded for the F-score's thresholds.
+        and each pixel goes to the query maximising ``p_i(c_i) m_i(x, y)`` (eq. 14).
+        ``test_cfg.competition`` decides which queries compete:
+
+        - ``'sounding'`` (default): as MaskFormer's inference, queries whose class is the
+          "no object" class ("not sounding") are filtered out before the argmax, since
+          nothing supervises their masks (only matched queries get mask losses). The
+          foreground probability is the winning score ``max_{c_i = sounding} p_i m_i``,
+          and a pixel is sounding when it exceeds 0.5.
+        - ``'all'``: literally every query competes; the pixel is sounding when the winner is
+          a sounding query. The probability is ``s_fg / (s_fg + s_bg)`` with ``s_fg``
+          (``s_bg``) the best score among sounding (not-sounding) queries, above 0.5 exactly
+          where the winner is sounding.
 
         Args:
             cls_logits (Tensor): ``[F, N, K]``.
@@ -409,6 +417,10 @@ class AudioQueryHead(BaseModule):
         Returns:
             Tensor: ``[F, H, W]`` float32 foreground probability.
         """
+        competition = self.test_cfg.get('competition', 'sounding')
+        if competition not in ('sounding', 'all'):
+            raise ValueError(f"test_cfg.competition must be 'sounding' or 'all', got "
+                             f'{competition!r}')
         probs = cls_logits.float().softmax(-1)  # eq. 8
         score, label = probs.max(-1)  # eq. 15: p_i(c_i), c_i; [F, N]
         sounding = (label < self.num_classes)[..., None, None]  # [F, N, 1, 1]
@@ -420,6 +432,9 @@ class AudioQueryHead(BaseModule):
                                   mode='bilinear', align_corners=False).sigmoid()
             weighted = score[sl, :, None, None] * masks  # eq. 14: [f, N, H, W]
             s_fg = weighted.masked_fill(~sounding[sl], 0).amax(1)  # [f, H, W]
+            if competition == 'sounding':
+                out.append(s_fg)
+                continue
             s_bg = weighted.masked_fill(sounding[sl], 0).amax(1)
             total = s_fg + s_bg
             out.append(torch.where(total > 0, s_fg / total.clamp(min=1e-12),
