@@ -60,3 +60,27 @@ def s4_root(tmp_path_factory) -> str:
 def ms3_root(tmp_path_factory) -> str:
     """data_root of a synthetic MS3 tree (read-only: copy it before changing files)."""
     return _generate(tmp_path_factory, 'ms3', seed=1)
+
+
+@pytest.fixture(scope='session')
+def tiny_checkpoint(tmp_path_factory) -> str:
+    """A checkpoint of ``configs/transavs_tiny_s4.py`` (random init, seed 0).
+
+    The class head is sharpened (weights x 5, zero bias) so that some queries predict
+    "sounding": the foreground probabilities then lie on both sides of 0.5.
+    """
+    import torch
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import MODELS
+
+    init_default_scope('mmseg')  # session fixtures run before the autouse scope fixture
+    torch.manual_seed(0)
+    model = MODELS.build(Config.fromfile(osp.join(ROOT, 'configs/transavs_tiny_s4.py')).model)
+    model.init_weights()
+    with torch.no_grad():
+        model.decode_head.cls_embed.weight.mul_(5)
+        model.decode_head.cls_embed.bias.zero_()
+    path = str(tmp_path_factory.mktemp('tiny_checkpoint') / 'tiny_s4.pth')
+    torch.save({'state_dict': model.state_dict(), 'meta': {}}, path)
+    return path

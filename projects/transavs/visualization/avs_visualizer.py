@@ -1,5 +1,5 @@
 """Pictures of clips: frames with ground-truth and predicted sounding masks."""
-from typing import Optional, Sequence
+from typing import Dict, Optional, Sequence
 
 import cv2
 import mmcv
@@ -9,14 +9,28 @@ from mmseg.registry import VISUALIZERS
 
 from ..structures import AVSDataSample
 
-__all__ = ['AVSLocalVisualizer', 'draw_clip']
+__all__ = ['AVSLocalVisualizer', 'draw_clip', 'overlay_mask']
 
 GT_COLOUR = (0, 200, 0)  # RGB
 PRED_COLOUR = (230, 40, 40)
+EXTRA_COLOUR = (240, 150, 20)
 
 
-def _overlay(frame: np.ndarray, mask: np.ndarray, colour, alpha: float) -> np.ndarray:
-    """``frame`` (RGB uint8 ``[H, W, 3]``) with ``mask`` tinted and outlined."""
+def overlay_mask(frame: np.ndarray,
+                 mask: np.ndarray,
+                 colour: Sequence[int] = PRED_COLOUR,
+                 alpha: float = 0.5) -> np.ndarray:
+    """A frame with a mask tinted and outlined.
+
+    Args:
+        frame (np.ndarray): RGB uint8 ``[H, W, 3]``.
+        mask (np.ndarray): ``[H, W]``, non-zero = inside.
+        colour (Sequence[int]): RGB tint and outline colour. Defaults to the prediction red.
+        alpha (float): tint opacity in ``[0, 1]``. Defaults to 0.5.
+
+    Returns:
+        np.ndarray: RGB uint8 ``[H, W, 3]`` (a new array).
+    """
     out = frame.astype(np.float32)
     on = mask.astype(bool)
     out[on] = (1 - alpha) * out[on] + alpha * np.asarray(colour, np.float32)
@@ -41,8 +55,10 @@ def draw_clip(frames: np.ndarray,
               gt: Optional[np.ndarray] = None,
               gt_valid: Optional[Sequence[bool]] = None,
               alpha: float = 0.5,
-              gap: int = 2) -> np.ndarray:
-    """A grid with one column per frame: ground truth on top (green), prediction below (red).
+              gap: int = 2,
+              extra_preds: Optional[Dict[str, np.ndarray]] = None) -> np.ndarray:
+    """A grid with one column per frame: ground truth on top (green), prediction below (red),
+    then one row per extra prediction (e.g. the same model with the audio silenced).
 
     Args:
         frames (np.ndarray): RGB uint8 ``[T, H, W, 3]``.
@@ -51,6 +67,8 @@ def draw_clip(frames: np.ndarray,
         gt_valid (Sequence[bool], optional): annotated frames; others are labelled "no GT".
         alpha (float): mask opacity.
         gap (int): white pixels between tiles.
+        extra_preds (dict[str, np.ndarray], optional): more ``[T, H, W]`` binary predictions,
+            drawn in orange and labelled with their key.
 
     Returns:
         np.ndarray: RGB uint8 image.
@@ -60,13 +78,18 @@ def draw_clip(frames: np.ndarray,
     if gt is not None:
         valid = list(gt_valid) if gt_valid is not None else [True] * num_frames
         rows.append([
-            _label(_overlay(f, m, GT_COLOUR, alpha), f'GT {t + 1}') if v else
+            _label(overlay_mask(f, m, GT_COLOUR, alpha), f'GT {t + 1}') if v else
             _label(f, f'{t + 1}: no GT') for t, (f, m, v) in enumerate(zip(frames, gt, valid))
         ])
     if pred is not None:
         rows.append([
-            _label(_overlay(f, m, PRED_COLOUR, alpha), f'pred {t + 1}')
+            _label(overlay_mask(f, m, PRED_COLOUR, alpha), f'pred {t + 1}')
             for t, (f, m) in enumerate(zip(frames, pred))
+        ])
+    for name, mask in (extra_preds or {}).items():
+        rows.append([
+            _label(overlay_mask(f, m, EXTRA_COLOUR, alpha), f'{name} {t + 1}')
+            for t, (f, m) in enumerate(zip(frames, mask))
         ])
     if not rows:
         rows.append(list(frames))

@@ -2,7 +2,7 @@
 from .audio import LoadAudioLogMel, LoadAudioWaveform, WaveformToLogMel
 from .augmentation import ClipPhotoMetricDistortion, ClipRandomFlip, ClipRandomResizedCrop
 from .formatting import PackAVSInputs
-from .loading import LoadClipFrames, LoadClipMasks
+from .loading import LoadClipFrames, LoadClipMasks, read_image
 from .mute_audio import MuteAudio
 from .vggish_frontend import (
     log_mel_examples,
@@ -15,5 +15,5 @@ __all__ = [
     'LoadClipFrames', 'LoadClipMasks', 'ClipRandomFlip', 'ClipRandomResizedCrop',
     'ClipPhotoMetricDistortion', 'PackAVSInputs', 'LoadAudioWaveform', 'WaveformToLogMel',
     'LoadAudioLogMel', 'MuteAudio', 'waveform_to_examples', 'log_mel_examples', 'vggish_mel_matrix',
-    'pad_or_crop_examples'
+    'pad_or_crop_examples', 'read_image'
 ]

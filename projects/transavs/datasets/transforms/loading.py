@@ -9,7 +9,7 @@ from mmcv.transforms import BaseTransform
 from mmengine import fileio
 from mmseg.registry import TRANSFORMS
 
-__all__ = ['LoadClipFrames', 'LoadClipMasks']
+__all__ = ['read_image', 'LoadClipFrames', 'LoadClipMasks']
 
 
 def _check_scale(scale: Optional[Sequence[int]], name: str) -> Optional[Tuple[int, int]]:
@@ -20,8 +20,26 @@ def _check_scale(scale: Optional[Sequence[int]], name: str) -> Optional[Tuple[in
     return int(scale[0]), int(scale[1])
 
 
-def _read_image(path: str, flag: str, what: str, backend_args: Optional[dict]) -> np.ndarray:
-    """Reads one image file; errors name the file and say what was expected."""
+def read_image(path: str,
+               flag: str = 'color',
+               what: str = 'image',
+               backend_args: Optional[dict] = None) -> np.ndarray:
+    """Reads one image file (RGB channel order); errors name the file and say what was expected.
+
+    Args:
+        path (str): the image file (any mmengine file backend).
+        flag (str): mmcv's ``imfrombytes`` flag: ``'color'`` gives ``[H, W, 3]`` RGB,
+            ``'unchanged'`` keeps the stored channels. Defaults to ``'color'``.
+        what (str): what the file is, for error messages (e.g. ``'frame 3/5 of clip X'``).
+        backend_args (dict, optional): mmengine file backend arguments. Defaults to None.
+
+    Returns:
+        np.ndarray: uint8 ``[H, W, 3]`` (RGB) or ``[H, W(, C)]`` with ``'unchanged'``.
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist (the message says what its folder holds).
+        ValueError: ``path`` cannot be decoded as an image.
+    """
     try:
         content = fileio.get(path, backend_args=backend_args)
     except FileNotFoundError:
@@ -82,8 +100,8 @@ class LoadClipFrames(BaseTransform):
                              f'num_frames={expected} (> 0)')
         frames, shapes = [], []
         for i, path in enumerate(paths):
-            img = _read_image(path, 'color', f'frame {i + 1}/{len(paths)} of clip {folder}',
-                              self.backend_args)  # [h, w, 3] RGB
+            img = read_image(path, 'color', f'frame {i + 1}/{len(paths)} of clip {folder}',
+                             self.backend_args)  # [h, w, 3] RGB
             shapes.append(img.shape[:2])
             if self.scale is not None:
                 if img.shape[1::-1] != self.scale:
@@ -155,7 +173,7 @@ class LoadClipMasks(BaseTransform):
         for i, (path, frame_hw) in enumerate(zip(mask_paths, frame_shapes)):
             if path is None:
                 continue
-            raw = _read_image(path, 'unchanged', f'mask of frame {i + 1}', self.backend_args)
+            raw = read_image(path, 'unchanged', f'mask of frame {i + 1}', self.backend_args)
             if raw.ndim == 3:  # a colour PNG: foreground where any colour channel is set
                 raw = raw[..., :3].max(axis=2)
             if tuple(raw.shape[:2]) != tuple(frame_hw):
