@@ -11,7 +11,7 @@ from ..structures import AVSDataSample
 
 __all__ = ['AVSLocalVisualizer', 'draw_clip', 'overlay_mask']
 
-GT_COLOUR = (0, 200, 0)  # RGB
+GT_COLOUR = (40, 220, 40)  # RGB
 PRED_COLOUR = (230, 40, 40)
 EXTRA_COLOUR = (240, 150, 20)
 
@@ -19,14 +19,18 @@ EXTRA_COLOUR = (240, 150, 20)
 def overlay_mask(frame: np.ndarray,
                  mask: np.ndarray,
                  colour: Sequence[int] = PRED_COLOUR,
-                 alpha: float = 0.5) -> np.ndarray:
-    """A frame with a mask tinted and outlined.
+                 alpha: float = 0.5,
+                 dim: float = 0.4) -> np.ndarray:
+    """A frame with a mask tinted and outlined, and the rest of the frame dimmed.
+
+    Dimming the outside keeps the mask readable whatever the colours of the objects.
 
     Args:
         frame (np.ndarray): RGB uint8 ``[H, W, 3]``.
         mask (np.ndarray): ``[H, W]``, non-zero = inside.
         colour (Sequence[int]): RGB tint and outline colour. Defaults to the prediction red.
         alpha (float): tint opacity in ``[0, 1]``. Defaults to 0.5.
+        dim (float): brightness kept outside the mask, in ``[0, 1]``. Defaults to 0.4.
 
     Returns:
         np.ndarray: RGB uint8 ``[H, W, 3]`` (a new array).
@@ -34,6 +38,7 @@ def overlay_mask(frame: np.ndarray,
     out = frame.astype(np.float32)
     on = mask.astype(bool)
     out[on] = (1 - alpha) * out[on] + alpha * np.asarray(colour, np.float32)
+    out[~on] *= dim
     out = out.clip(0, 255).astype(np.uint8)
     contours, _ = cv2.findContours(on.astype(np.uint8), cv2.RETR_EXTERNAL,
                                    cv2.CHAIN_APPROX_SIMPLE)
