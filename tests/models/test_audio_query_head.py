@@ -150,3 +150,49 @@ def test_more_frames_than_seconds():
     with pytest.raises(ValueError, match='frame_seconds'):
         frame_head.predict(feats12, feats12[-1], audio, shape)
     assert frame_head.predict(feats12, feats12[-1], audio, shape, seconds).shape == (7, 32, 32)
+
+
+def test_batched_matching_equals_mmseg_matcher():
+    """With an instance in every annotated frame, both paths draw the same random points
+    and must give the same losses (and the same matched queries)."""
+    head = _head()
+    feats, mask_feat, audio, shape = _inputs()
+    gt = torch.zeros(10, 32, 32, dtype=torch.uint8)
+    for f in range(10):
+        gt[f, f:f + 12, 3 + f:20 + f] = 1
+    valid = torch.ones(10, dtype=torch.bool)
+    with torch.no_grad():
+        outs = head(feats, mask_feat, audio, shape, with_aux=True)
+    results = []
+    for batched in (True, False):
+        head.train_cfg['batched_matching'] = batched
+        torch.manual_seed(7)
+        results.append(head.loss_by_feat(outs, gt, valid))
+    assert results[0].keys() == results[1].keys()
+    for key in results[0]:
+        torch.testing.assert_close(results[0][key], results[1][key], rtol=1e-5, atol=1e-6,
+                                   msg=key)
+
+
+def test_batched_matching_handles_silent_and_unannotated_frames():
+    head = _head(deep_supervision=False)
+    feats, mask_feat, audio, shape = _inputs(clips=1)
+    gt = torch.zeros(5, 32, 32, dtype=torch.uint8)
+    gt[0, 4:20, 4:20] = 1
+    gt[3, 2:9, 2:9] = 1  # frame 3 is not annotated: its mask must not matter
+    valid = torch.tensor([True, True, False, False, True])  # frames 1 and 4: silent
+    with torch.no_grad():
+        outs = head(feats, mask_feat, audio, shape)
+    for batched in (True, False):
+        head.train_cfg['batched_matching'] = batched
+        torch.manual_seed(3)
+        losses = head.loss_by_feat(outs, gt, valid)
+        assert torch.isfinite(losses['loss_cls']) and losses['loss_dice'] > 0
+    head.train_cfg['batched_matching'] = True
+    torch.manual_seed(3)
+    a = head.loss_by_feat(outs, gt, valid)
+    gt[3] = 0
+    torch.manual_seed(3)
+    b = head.loss_by_feat(outs, gt, valid)
+    for key in ('loss_cls', 'loss_dice'):
+        torch.testing.assert_close(a[key], b[key])

@@ -15,6 +15,7 @@ from mmseg.utils.mask_classification import MatchMasks
 from torch import Tensor
 
 from ..layers import AudioQueryEncoder, AudioVisualDecoderLayer, SinePositionalEncoding2D
+from ..task_modules import match_single_instance
 
 __all__ = ['AudioQueryHead']
 
@@ -65,7 +66,9 @@ class AudioQueryHead(BaseModule):
             as for focal losses). Defaults to 0.01.
         loss_cls, loss_dice, loss_aqdl, loss_aqml (dict): loss configs (eq. 13).
         train_cfg (dict): ``num_points``, ``oversample_ratio``, ``importance_sample_ratio``,
-            ``assigner``.
+            ``assigner`` and ``batched_matching`` (True: the batched single-instance matcher,
+            equal to the assigner's result for frames with at most one instance and free of
+            host synchronisation; False: mmseg's per-frame ``MatchMasks``).
         test_cfg (dict): ``competition`` (``'sounding'`` or ``'all'``, see
             :meth:`predict_by_feat`) and ``frame_chunk`` (frames upsampled at once).
         init_cfg (dict, optional): initialisation config.
@@ -151,6 +154,7 @@ class AudioQueryHead(BaseModule):
         self.loss_aqml = MODELS.build(loss_aqml) if loss_aqml else None
 
         self.train_cfg = dict(
+            batched_matching=True,
             num_points=12544,
             oversample_ratio=3.0,
             importance_sample_ratio=0.75,
@@ -310,24 +314,21 @@ class AudioQueryHead(BaseModule):
         """Losses from :meth:`forward`'s outputs; see :meth:`loss`."""
         cls_logits: List[Tensor] = outs['cls_logits']
         mask_logits: List[Tensor] = outs['mask_logits']
-        valid_idx = gt_valid.nonzero().squeeze(1)  # supervised frames
-        gt_instances = []
-        for frame_mask in gt_masks[valid_idx]:
-            foreground = frame_mask > 0
-            if foreground.any():  # one instance: the union of sounding objects
-                labels = torch.zeros(1, dtype=torch.long, device=gt_masks.device)
-                masks = foreground[None].long()
-            else:  # annotated but silent frame: every query is "not sounding"
-                labels = torch.zeros(0, dtype=torch.long, device=gt_masks.device)
-                masks = foreground.new_zeros((0, *foreground.shape)).long()
-            gt_instances.append(InstanceData(labels=labels, masks=masks))
+        batched = self.train_cfg.get('batched_matching', True) and self.num_classes == 1
+        if not batched:
+            valid_idx = gt_valid.nonzero().squeeze(1)  # supervised frames
+            gt_instances = self._frame_instances(gt_masks[valid_idx])
 
         losses = dict()
         num_layers = len(cls_logits)
         for layer, (cls, masks) in enumerate(zip(cls_logits, mask_logits)):
             prefix = '' if layer == num_layers - 1 else f'd{layer}.'
-            loss_cls, loss_dice = self._supervised_losses(cls[valid_idx], masks[valid_idx],
-                                                          gt_instances)
+            if batched:
+                loss_cls, loss_dice = self._single_instance_losses(cls, masks, gt_masks,
+                                                                   gt_valid)
+            else:
+                loss_cls, loss_dice = self._supervised_losses(cls[valid_idx],
+                                                              masks[valid_idx], gt_instances)
             losses[prefix + self.loss_cls.loss_name] = loss_cls
             losses[prefix + self.loss_dice.loss_name] = loss_dice
 
@@ -341,9 +342,86 @@ class AudioQueryHead(BaseModule):
             losses[self.loss_aqml.loss_name] = self.loss_aqml(masks.sigmoid(), probs)
         return losses
 
+    @staticmethod
+    def _frame_instances(gt_masks: Tensor) -> List[InstanceData]:
+        """Per frame one instance, the union of its sounding objects; none when silent."""
+        gt_instances = []
+        for frame_mask in gt_masks:
+            foreground = frame_mask > 0
+            if foreground.any():
+                labels = torch.zeros(1, dtype=torch.long, device=gt_masks.device)
+                masks = foreground[None].long()
+            else:  # annotated but silent frame: every query is "not sounding"
+                labels = torch.zeros(0, dtype=torch.long, device=gt_masks.device)
+                masks = foreground.new_zeros((0, *foreground.shape)).long()
+            gt_instances.append(InstanceData(labels=labels, masks=masks))
+        return gt_instances
+
+    def _num_total(self, num_gts: Tensor) -> Tensor:
+        """Instances per process, averaged over processes, at least 1 (a tensor)."""
+        num_total = num_gts.float().reshape(1)
+        all_reduce(num_total, op='mean')
+        return num_total.clamp(min=1)[0]
+
+    def _dice_on_points(self, matched: Tensor, targets: Tensor, weight: Tensor,
+                        num_total) -> Tensor:
+        """Dice loss on importance-sampled points (Mask2Former).
+
+        Args:
+            matched (Tensor): ``[M, h, w]`` logits of the matched queries.
+            targets (Tensor): ``[M, H, W]`` their binary ground truth.
+            weight (Tensor, optional): ``[M]`` per-instance weights.
+            num_total: the normaliser (number of instances).
+        """
+        with torch.no_grad():
+            coords = get_uncertain_point_coords_with_randomness(
+                matched[:, None].float(), None, self.train_cfg['num_points'],
+                self.train_cfg['oversample_ratio'],
+                self.train_cfg['importance_sample_ratio'])  # [M, P, 2]
+            point_targets = point_sample(targets[:, None].float(), coords).squeeze(1)
+        point_preds = point_sample(matched[:, None].float(), coords).squeeze(1)  # [M, P]
+        return self.loss_dice(point_preds, point_targets, weight=weight,
+                              avg_factor=num_total)
+
+    def _single_instance_losses(self, cls: Tensor, masks: Tensor, gt_masks: Tensor,
+                                gt_valid: Tensor) -> Tuple[Tensor, Tensor]:
+        """Focal and dice losses of one layer, batched over frames, without host syncs.
+
+        Equal to :meth:`_supervised_losses` (mmseg's matcher) for frames with at most one
+        instance: matching is an argmin over queries (:func:`match_single_instance`);
+        frames without annotation and frames without an instance enter with zero weights.
+
+        Args:
+            cls (Tensor): ``[F, N, K]`` logits of all frames.
+            masks (Tensor): ``[F, N, h, w]`` mask logits.
+            gt_masks (Tensor): ``[F, H, W]`` ground truth.
+            gt_valid (Tensor): ``[F]`` bool, annotated frames.
+        """
+        num_frames, num_queries = cls.shape[:2]
+        frames = torch.arange(num_frames, device=cls.device)
+        targets = (gt_masks > 0)  # [F, H, W]
+        has_gt = targets.flatten(1).any(1) & gt_valid  # [F]
+        coords = torch.rand(num_frames, self.train_cfg['num_points'], 2, device=cls.device)
+        with torch.no_grad():
+            # queries as channels: [F, N, h, w] at [F, P, 2] -> [F, N, P]
+            point_logits = point_sample(masks.float(), coords)
+            point_targets = point_sample(targets[:, None].float(), coords)[:, 0]  # [F, P]
+        matched_idx = match_single_instance(cls, point_logits, point_targets,
+                                            self.train_cfg['assigner']['match_costs'])
+        labels = torch.full((num_frames, num_queries), self.num_classes, dtype=torch.long,
+                            device=cls.device)
+        labels[frames, matched_idx] = torch.where(has_gt, 0, self.num_classes)
+        num_total = self._num_total(has_gt.sum())
+        weight = gt_valid[:, None].expand(num_frames, num_queries).float()
+        loss_cls = self.loss_cls(cls.flatten(0, 1), labels.flatten(), weight=weight.flatten(),
+                                 avg_factor=num_total)
+        matched = masks[frames, matched_idx]  # [F, h, w]
+        loss_dice = self._dice_on_points(matched, targets, has_gt.float(), num_total)
+        return loss_cls, loss_dice
+
     def _supervised_losses(self, cls: Tensor, masks: Tensor,
                            gt_instances: List[InstanceData]) -> Tuple[Tensor, Tensor]:
-        """Focal class loss and point-sampled dice loss of one layer.
+        """Focal class loss and point-sampled dice loss of one layer (mmseg's matcher).
 
         Args:
             cls (Tensor): ``[Fv, N, K]`` logits of the supervised frames.
@@ -358,25 +436,13 @@ class AudioQueryHead(BaseModule):
             return zero, zero
         labels, mask_targets, mask_weights, num_gts = self.matcher.get_targets(
             cls, masks, gt_instances)
-        num_total = cls.new_tensor([num_gts], dtype=torch.float)
-        all_reduce(num_total, op='mean')
-        num_total = num_total.clamp(min=1).item()
-
+        num_total = self._num_total(cls.new_tensor(num_gts))
         loss_cls = self.loss_cls(cls.flatten(0, 1), labels.flatten(0, 1),
                                  avg_factor=num_total)
-        matched = masks[mask_weights > 0]  # [num_gts, h, w]
         if mask_targets.shape[0] == 0:
             return loss_cls, masks.sum() * 0
-        with torch.no_grad():
-            coords = get_uncertain_point_coords_with_randomness(
-                matched[:, None].float(), None, self.train_cfg['num_points'],
-                self.train_cfg['oversample_ratio'],
-                self.train_cfg['importance_sample_ratio'])  # [num_gts, P, 2]
-            point_targets = point_sample(mask_targets[:, None].float(),
-                                         coords).squeeze(1)  # [num_gts, P]
-        point_preds = point_sample(matched[:, None].float(), coords).squeeze(1)
-        loss_dice = self.loss_dice(point_preds, point_targets, avg_factor=num_total)
-        return loss_cls, loss_dice
+        matched = masks[mask_weights > 0]  # [num_gts, h, w]
+        return loss_cls, self._dice_on_points(matched, mask_targets, None, num_total)
 
     # --------------------------------------------------------------------------- inference
     def predict(self,
