@@ -9,6 +9,8 @@ has to use the audio to be right:
 - S4: exactly one sounding object (the clip's category) and 0-2 silent distractors.
 - MS3: 2-3 sounding objects (the audio is the mix of their sounds) and 1-2 silent distractors.
 
+(``--distractors MIN MAX`` and, for MS3, ``--sounding MIN MAX`` change these ranges.)
+
 Objects move and turn a little over the 5 frames. Each video gets 5 frames (PNG), 0/255
 single-channel masks (S4 train: only frame 1), a 5 s 16 kHz mono wav and the ``[5, 1, 96, 64]``
 VGGish log-mel ``.pkl`` computed from that wav. Paths come from
@@ -168,7 +170,9 @@ def _place_objects(rng: np.random.Generator, count: int) -> List[Tuple[float, fl
 
 
 def plan_video(subset: str, split: str, index: int, seed: int,
-               categories: Sequence[str]) -> VideoPlan:
+               categories: Sequence[str],
+               distractors: Optional[Tuple[int, int]] = None,
+               sounding: Optional[Tuple[int, int]] = None) -> VideoPlan:
     """The content of video ``index`` of a synthetic data set (deterministic).
 
     Args:
@@ -177,6 +181,11 @@ def plan_video(subset: str, split: str, index: int, seed: int,
         index (int): The global video index (names ``syn_{subset}_{index:06d}``).
         seed (int): The data-set seed.
         categories (Sequence[str]): The categories in use (a prefix of :data:`CATEGORIES`).
+        distractors (tuple[int, int], optional): The range (inclusive) of the number of silent
+            distractors; defaults to (0, 2) for S4 and (1, 2) for MS3. Capped by the
+            categories left over.
+        sounding (tuple[int, int], optional): MS3 only: the range (inclusive) of the number
+            of sounding objects, at least 2; defaults to (2, 3).
 
     Returns:
         VideoPlan: Its name, split, S4 category and objects.
@@ -185,14 +194,16 @@ def plan_video(subset: str, split: str, index: int, seed: int,
     plan = VideoPlan(name=f'syn_{subset}_{index:06d}', split=split, subset=subset,
                      category=None, index=index, seed=seed)
     rng = plan.rng(0)
+    low, high = distractors or ((0, 2) if subset == 's4' else (1, 2))
     if subset == 's4':
         sounding = [categories[(index + seed) % num]]  # balanced over categories
         plan.category = sounding[0]
-        num_distractors = int(rng.integers(0, min(2, num - 1) + 1))
     else:
-        num_sounding = int(rng.integers(2, min(3, num - 1) + 1))
+        low_s, high_s = sounding or (2, 3)
+        num_sounding = int(rng.integers(low_s, min(high_s, num - 1) + 1))
         sounding = list(rng.choice(categories, size=num_sounding, replace=False))
-        num_distractors = int(rng.integers(1, min(2, num - num_sounding) + 1))
+    spare = num - len(sounding)
+    num_distractors = int(rng.integers(min(low, spare), min(high, spare) + 1))
     others = [c for c in categories if c not in sounding]
     distractors = list(rng.choice(others, size=num_distractors, replace=False))
     cats = [(c, True) for c in sounding] + [(c, False) for c in distractors]
@@ -209,7 +220,9 @@ def plan_video(subset: str, split: str, index: int, seed: int,
 
 
 def plan_dataset(subset: str, splits: Sequence[str], videos_per_split: Sequence[int],
-                 seed: int, num_categories: int) -> List[VideoPlan]:
+                 seed: int, num_categories: int,
+                 distractors: Optional[Tuple[int, int]] = None,
+                 sounding: Optional[Tuple[int, int]] = None) -> List[VideoPlan]:
     """The plans of every video, split by split (train, val, test order of indices).
 
     ``videos_per_split`` has one count per split of ``splits``. Video indices run on across
@@ -218,8 +231,8 @@ def plan_dataset(subset: str, splits: Sequence[str], videos_per_split: Sequence[
     categories = CATEGORIES[:num_categories]
     plans, offset = [], 0
     for split, count in zip(splits, videos_per_split):
-        plans.extend(plan_video(subset, split, offset + i, seed, categories)
-                     for i in range(count))
+        plans.extend(plan_video(subset, split, offset + i, seed, categories, distractors,
+                                sounding) for i in range(count))
         offset += count
     return plans
 
@@ -263,8 +276,8 @@ def _shape_mask(shape: str, size: int, cx: float, cy: float, r: float,
 
 
 def render_frames(plan: VideoPlan, size: int,
-                  num_frames: int = NUM_FRAMES) -> Tuple[np.ndarray, np.ndarray]:
-    """Draws a video's frames and its sounding-object masks.
+                  num_frames: int = NUM_FRAMES) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Draws a video's frames, its sounding-object masks and its every-object masks.
 
     Args:
         plan (VideoPlan): The video.
@@ -272,8 +285,10 @@ def render_frames(plan: VideoPlan, size: int,
         num_frames (int): Frames to draw. Defaults to 5.
 
     Returns:
-        tuple: RGB frames (np.uint8 ``[T, size, size, 3]``) and masks (np.bool_
-        ``[T, size, size]``, True on the visible pixels of the sounding objects).
+        tuple: RGB frames (np.uint8 ``[T, size, size, 3]``), masks (np.bool_
+        ``[T, size, size]``, True on the visible pixels of the sounding objects) and object
+        masks (the same for every object, silent or not: the answer of an audio-blind
+        "segment every object" reference).
     """
     rng = plan.rng(1)
     # Textured background: a low-saturation tint, smooth blobs, per-frame grain.
@@ -284,6 +299,7 @@ def render_frames(plan: VideoPlan, size: int,
     background = tint.astype(np.float32) + blobs
     frames = np.empty((num_frames, size, size, 3), np.uint8)
     masks = np.zeros((num_frames, size, size), bool)
+    objects = np.zeros((num_frames, size, size), bool)
     for t in range(num_frames):
         img = background + rng.normal(0, 8, size=(size, size, 3)).astype(np.float32)
         owner = np.full((size, size), -1, np.int16)  # which object shows at each pixel
@@ -300,7 +316,8 @@ def render_frames(plan: VideoPlan, size: int,
         for k, obj in enumerate(plan.objects):
             if obj.sounding:
                 masks[t] |= owner == k
-    return frames, masks
+        objects[t] = owner >= 0
+    return frames, masks, objects
 
 
 def render_audio(plan: VideoPlan, sample_rate: int = SAMPLE_RATE,
@@ -329,7 +346,7 @@ def write_video(plan: VideoPlan, data_root: str, size: int = 224,
                 num_frames: int = NUM_FRAMES) -> None:
     """Writes one video's frames, masks, wav and log-mel pickle under ``data_root``."""
     subset, split, name, category = plan.subset, plan.split, plan.name, plan.category
-    frames, masks = render_frames(plan, size, num_frames)
+    frames, masks, _ = render_frames(plan, size, num_frames)
     annotated = layout.annotated_frames(subset, split, num_frames)
     for i in range(num_frames):
         mmcv.imwrite(frames[i][..., ::-1],  # RGB -> BGR for OpenCV
@@ -377,6 +394,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--splits', nargs='+', default=list(layout.SPLITS),
                         choices=layout.SPLITS)
     parser.add_argument('--size', type=int, default=224, help='frame side in pixels')
+    parser.add_argument('--distractors', type=int, nargs=2, metavar=('MIN', 'MAX'),
+                        default=None, help='range of silent distractors per video '
+                        '(default: 0 2 for s4, 1 2 for ms3)')
+    parser.add_argument('--sounding', type=int, nargs=2, metavar=('MIN', 'MAX'),
+                        default=None, help='ms3: range of sounding objects per video '
+                        '(default: 2 3)')
     parser.add_argument('--num-categories', type=int, default=5,
                         help=f'use the first K of the {len(CATEGORIES)} S4 categories')
     args = parser.parse_args(argv)
@@ -385,6 +408,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error(f'--num-categories must be in [{min_categories}, {len(CATEGORIES)}] for '
                      f'{args.subset}, got {args.num_categories}')
     args.splits = [s for s in layout.SPLITS if s in args.splits]  # official order, once
+    if args.sounding is not None and (args.subset != 'ms3' or min(args.sounding) < 2 or
+                                      args.sounding[0] > args.sounding[1]):
+        parser.error('--sounding MIN MAX is for ms3, with 2 <= MIN <= MAX')
     if len(args.videos) == 1:
         args.videos = args.videos * len(args.splits)
     if len(args.videos) != len(args.splits) or min(args.videos) < 1:
@@ -399,7 +425,8 @@ def main(argv=None) -> List[VideoPlan]:
     """Writes the data set; returns the plans of the videos written."""
     args = parse_args(argv)
     splits = args.splits
-    plans = plan_dataset(args.subset, splits, args.videos, args.seed, args.num_categories)
+    plans = plan_dataset(args.subset, splits, args.videos, args.seed, args.num_categories,
+                         args.distractors, args.sounding)
     write_meta_csv(plans, args.out, args.subset)
     progress = ProgressBar(len(plans))
     for plan in plans:

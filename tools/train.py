@@ -14,6 +14,7 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # the repo root
 
+import torch  # noqa: E402
 from mmengine.config import DictAction  # noqa: E402
 from mmengine.logging import print_log  # noqa: E402
 from mmengine.registry import RUNNERS  # noqa: E402
@@ -67,7 +68,13 @@ def main(argv=None):
                           args.work_dir)
     if args.amp:
         optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
-        if optim_wrapper == 'AmpOptimWrapper':
+        if not torch.cuda.is_available() and optim_wrapper in ('OptimWrapper',
+                                                               'AmpOptimWrapper'):
+            # mmengine's AmpOptimWrapper needs a GPU: bfloat16 autocast on the CPU instead.
+            cfg.optim_wrapper.type = 'CPUAmpOptimWrapper'
+            cfg.optim_wrapper.dtype = args.amp_dtype or 'bfloat16'
+            cfg.optim_wrapper.pop('loss_scale', None)
+        elif optim_wrapper == 'AmpOptimWrapper':
             print_log('AMP training is already enabled in your config.',
                       logger='current', level=logging.WARNING)
         else:

@@ -13,7 +13,6 @@ from .engine import register_atomic_local_backend, register_checkpoint_safe_glob
 register_checkpoint_safe_globals()
 register_atomic_local_backend()
 
-from . import datasets, evaluation, models, structures, visualization  # noqa: E402,F401
-from . import apis  # noqa: E402,F401  (init_model, inference_avs)
+from . import apis, datasets, evaluation, models, structures, visualization  # noqa: E402,F401,I001
 
 __version__ = '0.1.0'

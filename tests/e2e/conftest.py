@@ -1,6 +1,5 @@
 """A short training run shared by the e2e tests."""
 import pytest
-
 from tool_runs import run_tool, write_config
 
 

@@ -7,9 +7,9 @@ import sys
 import time
 
 import pytest
+from tool_runs import ROOT, run_tool, scalars, write_config
 
 from projects.transavs.engine import safe_torch_load
-from tool_runs import ROOT, run_tool, scalars, write_config
 
 
 def test_killed_run_resumes_from_last_checkpoint(s4_root, tmp_path):

@@ -3,8 +3,8 @@ import os.path as osp
 
 import pytest
 import torch
-
 from tool_runs import read_test_metrics, run_tool, scalars, write_config
+
 from projects.transavs.engine import safe_torch_load
 
 

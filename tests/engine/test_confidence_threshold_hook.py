@@ -1,9 +1,9 @@
 """The eq. 18 threshold schedule and the hook that applies it."""
 import pytest
+from toy_runner import ToyModel, train_toy
 
 from projects.transavs.engine import ConfidenceThresholdHook, confidence_threshold
 from projects.transavs.models.losses import AQDLoss, AQMLoss
-from toy_runner import ToyModel, train_toy
 
 
 @pytest.mark.parametrize('iteration,expected', [

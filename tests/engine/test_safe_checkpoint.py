@@ -8,9 +8,9 @@ import pytest
 import torch
 from mmengine.logging import HistoryBuffer
 from mmengine.runner.checkpoint import CheckpointLoader, load_checkpoint
+from toy_runner import ToyModel, train_toy
 
 from projects.transavs.engine import UnsafeCheckpointError, safe_torch_load
-from toy_runner import ToyModel, train_toy
 
 
 def test_mmengine_checkpoint_roundtrip(tmp_path):

@@ -4,8 +4,7 @@ import torch
 from mmseg.models.losses.focal_loss import py_sigmoid_focal_loss
 from mmseg.registry import MODELS
 
-from projects.transavs.models.losses import (AQDLoss, AQMLoss, SoftmaxFocalLoss,
-                                             softmax_focal_loss)
+from projects.transavs.models.losses import AQDLoss, AQMLoss, SoftmaxFocalLoss, softmax_focal_loss
 
 
 def _embeds():

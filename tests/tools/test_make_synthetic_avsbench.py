@@ -230,3 +230,13 @@ def test_bad_arguments(tmp_path, capsys):
     with pytest.raises(SystemExit):
         tool.main(['--out', str(tmp_path), '--subset', 's5', '--videos', '2'])
     assert not os.listdir(tmp_path)
+
+
+def test_distractor_range_and_object_masks():
+    plans = tool.plan_dataset('s4', ['train'], [12], seed=3, num_categories=5,
+                              distractors=(2, 2))
+    assert all(sum(not o.sounding for o in p.objects) == 2 for p in plans)
+    frames, masks, objects = tool.render_frames(plans[0], 64)
+    assert objects.shape == masks.shape == (5, 64, 64)
+    assert (objects | ~masks).all()  # sounding pixels are object pixels
+    assert objects.sum() > masks.sum()  # and the silent distractors show too

@@ -1,4 +1,5 @@
 """Packing a clip into model inputs and an :class:`AVSDataSample`."""
+import hashlib
 from typing import Sequence
 
 import numpy as np
@@ -9,7 +10,7 @@ from mmseg.registry import TRANSFORMS
 
 from ...structures import AVSDataSample
 
-__all__ = ['PackAVSInputs']
+__all__ = ['PackAVSInputs', 'audio_fingerprint']
 
 # Audio representations a pipeline may produce, with their expected shapes (for messages).
 _AUDIO_KEYS = dict(audio_log_mel='[T, 1, 96, 64]', audio_wave='[S]', audio_embed='[T, 128]')
@@ -17,6 +18,22 @@ _AUDIO_KEYS = dict(audio_log_mel='[T, 1, 96, 64]', audio_wave='[S]', audio_embed
 _DEFAULT_META_KEYS = ('sample_idx', 'video_name', 'category', 'subset', 'split', 'num_frames',
                       'gt_valid', 'frame_paths', 'mask_paths', 'mask_rel_paths', 'audio_path',
                       'ori_shape', 'img_shape', 'flip', 'flip_direction')
+
+
+def audio_fingerprint(inputs: dict) -> str:
+    """A content hash of a clip's audio input (the key of the model's embedding cache).
+
+    Computed here, on the CPU in the data workers, so the model can look up cached audio
+    embeddings without synchronising with the device; different audio (e.g. silenced by
+    ``MuteAudio``) gives a different key.
+    """
+    digest = hashlib.blake2b(digest_size=16)
+    for key in _AUDIO_KEYS:
+        if key in inputs:
+            tensor = inputs[key].contiguous()
+            digest.update(f'{key}{tuple(tensor.shape)}{tensor.dtype}'.encode())
+            digest.update(tensor.numpy().tobytes())
+    return digest.hexdigest()
 
 
 def _to_tensor(value, key: str) -> torch.Tensor:
@@ -44,8 +61,9 @@ class PackAVSInputs(BaseTransform):
     - inputs (dict): ``frames`` (torch.uint8 ``[T, 3, H, W]``) plus every audio key present,
       as torch tensors.
     - data_samples (:class:`AVSDataSample`): ``gt_sem_seg`` = ``PixelData(data=torch.uint8
-      [T, H, W])`` when ``gt_masks`` exists, and the ``meta_keys`` found in ``results`` as
-      meta information (missing keys are skipped).
+      [T, H, W])`` when ``gt_masks`` exists, the ``meta_keys`` found in ``results`` as
+      meta information (missing keys are skipped) and ``audio_hash``, a content hash of the
+      audio input (:func:`audio_fingerprint`, the key of the model's embedding cache).
 
     Args:
         meta_keys (Sequence[str]): Keys copied into the data sample's metainfo. Defaults to
@@ -82,6 +100,7 @@ class PackAVSInputs(BaseTransform):
                                  f'frames {tuple(frames.shape)} ([T, H, W] vs [T, H, W, 3])')
             data_sample.gt_sem_seg = PixelData(data=masks)
         data_sample.set_metainfo({k: results[k] for k in self.meta_keys if k in results})
+        data_sample.set_metainfo(dict(audio_hash=audio_fingerprint(inputs)))
         return dict(inputs=inputs, data_samples=data_sample)
 
     def __repr__(self) -> str:

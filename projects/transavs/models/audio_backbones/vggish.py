@@ -121,7 +121,8 @@ class VGGish(BaseModule):
             log_mel (Tensor): ``[n, 1, 96, 64]`` (frames x mel bands) examples.
 
         Returns:
-            Tensor: ``[n, embed_dims]`` (128) embeddings (quantised to ``[0, 255]`` with postprocess).
+            Tensor: ``[n, embed_dims]`` (128) embeddings (quantised to ``[0, 255]`` with
+            postprocess).
         """
         if log_mel.dim() != 4 or tuple(log_mel.shape[1:]) != (1, 96, 64):
             raise ValueError('VGGish expects log-mel examples of shape [n, 1, 96, 64], '

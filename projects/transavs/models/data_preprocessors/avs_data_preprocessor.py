@@ -1,6 +1,6 @@
 """Stacks clips and normalises frames; turns waveforms into VGGish log-mels on the device."""
 from numbers import Number
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Sequence, Union
 
 import torch
 from mmengine.model import BaseDataPreprocessor
@@ -105,8 +105,7 @@ class AVSDataPreprocessor(BaseDataPreprocessor):
     def _waves_to_log_mel(self, waves: Union[Tensor, List[Tensor]],
                           num_frames: int) -> Tensor:
         """``[S]`` waveforms (16 kHz) -> ``[B, T, 1, 96, 64]`` VGGish log-mels."""
-        from ...datasets.transforms.vggish_frontend import (log_mel_examples,
-                                                            pad_or_crop_examples)
+        from ...datasets.transforms.vggish_frontend import log_mel_examples, pad_or_crop_examples
         if isinstance(waves, Tensor):
             waves = list(waves)
         out = []

@@ -13,6 +13,7 @@ from mmseg.models.utils import get_uncertain_point_coords_with_randomness
 from mmseg.registry import MODELS
 from mmseg.utils.mask_classification import MatchMasks
 from torch import Tensor
+from torch.utils.checkpoint import checkpoint
 
 from ..layers import AudioQueryEncoder, AudioVisualDecoderLayer, SinePositionalEncoding2D
 from ..task_modules import match_single_instance
@@ -62,6 +63,8 @@ class AudioQueryHead(BaseModule):
         aqml_stride (int): stride of the masks that AQML compares. Defaults to 4.
         deep_supervision (bool): supervise every decoder layer. Defaults to True.
         fused_attention (bool): use ``scaled_dot_product_attention``. Defaults to True.
+        with_cp (bool): activation checkpointing of the decoder layers during training
+            (less memory, one more forward). Defaults to False.
         cls_prior_prob (float): initial probability of "sounding" (bias initialisation,
             as for focal losses). Defaults to 0.01.
         loss_cls, loss_dice, loss_aqdl, loss_aqml (dict): loss configs (eq. 13).
@@ -92,6 +95,7 @@ class AudioQueryHead(BaseModule):
                  aqml_stride: int = 4,
                  deep_supervision: bool = True,
                  fused_attention: bool = True,
+                 with_cp: bool = False,
                  cls_prior_prob: float = 0.01,
                  loss_cls: dict = dict(
                      type='SoftmaxFocalLoss', gamma=2.0, alpha=0.25, loss_weight=5.0),
@@ -123,6 +127,7 @@ class AudioQueryHead(BaseModule):
         self.aux_mask_stride = aux_mask_stride
         self.aqml_stride = aqml_stride
         self.deep_supervision = deep_supervision
+        self.with_cp = with_cp
         self.cls_prior_prob = cls_prior_prob
 
         self.query_encoder = AudioQueryEncoder(
@@ -268,7 +273,11 @@ class AudioQueryHead(BaseModule):
         cls_logits, mask_logits = [], []
         for idx, layer in enumerate(self.layers):
             level = (idx + 1) % self.num_levels  # eq. 4 with l = idx + 1
-            query = layer(query, tokens[level], query_pos, positions[level])
+            if self.with_cp and self.training and torch.is_grad_enabled():
+                query = checkpoint(layer, query, tokens[level], query_pos, positions[level],
+                                   use_reentrant=False)
+            else:
+                query = layer(query, tokens[level], query_pos, positions[level])
             last = idx == len(self.layers) - 1
             if last or with_aux:
                 normed = self.decoder_norm(query)

@@ -1,7 +1,6 @@
 """Softmax focal loss for the K-way query classifier (eq. 8 probabilities, eq. 13 L_class)."""
 from typing import List, Optional, Union
 
-import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmseg.models.losses.utils import weight_reduce_loss

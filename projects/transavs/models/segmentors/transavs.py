@@ -1,7 +1,9 @@
 """The TransAVS segmentor (paper Fig. 2)."""
-from typing import Dict, List, Optional, Tuple
+import logging
+from typing import Dict, List, Optional, Tuple, Union
 
 import torch
+from mmengine.logging import print_log
 from mmengine.structures import PixelData
 from mmseg.models.segmentors import BaseSegmentor
 from mmseg.registry import MODELS
@@ -28,6 +30,15 @@ class TransAVS(BaseSegmentor):
             audio embeddings (``audio_embed``).
         data_preprocessor (dict, optional): :class:`AVSDataPreprocessor`.
         train_cfg, test_cfg (dict, optional): passed to the head.
+        audio_embed_cache (bool): keep the embeddings of a frozen audio backbone per clip
+            (keyed by the content hash ``audio_hash`` that ``PackAVSInputs`` computes), so
+            VGGish runs once per clip over a whole training or test run. Ignored, with a
+            warning, when the audio backbone is trainable. Defaults to False.
+        channels_last (bool): run the visual backbone and pixel decoder in channels-last
+            memory format (faster convolutions on recent GPUs). Defaults to False.
+        compile (bool | dict): ``torch.compile`` the backbone, the pixel decoder and the
+            decoder layers in place (``nn.Module.compile``, so checkpoints keep their keys);
+            a dict gives ``torch.compile`` options. Defaults to False.
         init_cfg (dict, optional): initialisation config.
     """
 
@@ -39,6 +50,9 @@ class TransAVS(BaseSegmentor):
                  data_preprocessor: Optional[dict] = None,
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
+                 audio_embed_cache: bool = False,
+                 channels_last: bool = False,
+                 compile: Union[bool, dict] = False,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
@@ -52,11 +66,30 @@ class TransAVS(BaseSegmentor):
         self.decode_head = MODELS.build(decode_head)
         self.train_cfg = train_cfg
         self.test_cfg = test_cfg
+        self.audio_embed_cache = audio_embed_cache
+        self._audio_cache: Dict[str, Tensor] = {}
+        if audio_embed_cache and not getattr(self.audio_backbone, 'frozen', False):
+            print_log('TransAVS: audio_embed_cache needs a frozen audio backbone; the cache '
+                      'is off.', logger='current', level=logging.WARNING)
+            self.audio_embed_cache = False
+        self.channels_last = channels_last
+        if channels_last:
+            self.backbone.to(memory_format=torch.channels_last)
+            self.neck.to(memory_format=torch.channels_last)
+        if compile:
+            options = compile if isinstance(compile, dict) else {}
+            for module in (self.backbone, self.neck, *self.decode_head.layers):
+                module.compile(**options)
 
     def init_weights(self) -> None:
         """Initialises weights; absent pretrained checkpoints give a warning, not a crash."""
         drop_unavailable_pretrained(self)
         super().init_weights()
+        self._audio_cache.clear()
+
+    def _load_from_state_dict(self, *args, **kwargs) -> None:
+        self._audio_cache.clear()  # new audio weights: cached embeddings are stale
+        super()._load_from_state_dict(*args, **kwargs)
 
     # ----------------------------------------------------------------------------- features
     def extract_feat(self, frames: Tensor) -> Tuple[List[Tensor], Tensor]:
@@ -70,12 +103,16 @@ class TransAVS(BaseSegmentor):
         """
         return self.neck(self.backbone(frames))
 
-    def extract_audio_feat(self, inputs: Dict[str, Tensor]) -> Tensor:
+    def extract_audio_feat(self,
+                           inputs: Dict[str, Tensor],
+                           data_samples: Optional[List[AVSDataSample]] = None) -> Tensor:
         """Audio embeddings ``F_a``, one per second (= per frame).
 
         Args:
             inputs (dict): ``audio_embed`` ``[B, T, 128]`` (used as is) or
                 ``audio_log_mel`` ``[B, T, 1, 96, 64]`` (through the audio backbone).
+            data_samples (list[AVSDataSample], optional): their ``audio_hash`` keys the
+                embedding cache (``audio_embed_cache``).
 
         Returns:
             Tensor: ``[B, T, 128]``.
@@ -87,7 +124,19 @@ class TransAVS(BaseSegmentor):
         if self.audio_backbone is None:
             raise ValueError('TransAVS was built without audio_backbone, so inputs must '
                              "carry cached embeddings ('audio_embed')")
-        log_mel = inputs['audio_log_mel']
+        log_mel = inputs['audio_log_mel']  # [B, T, 1, 96, 64]
+        keys = [ds.metainfo.get('audio_hash') for ds in data_samples or []]
+        if not self.audio_embed_cache or len(keys) != log_mel.shape[0] or None in keys:
+            return self._embed_audio(log_mel)
+        missing = [i for i, key in enumerate(keys) if key not in self._audio_cache]
+        if missing:
+            embeds = self._embed_audio(log_mel[missing])  # [len(missing), T, 128]
+            for i, embed in zip(missing, embeds.detach()):
+                self._audio_cache[keys[i]] = embed
+        return torch.stack([self._audio_cache[key] for key in keys])
+
+    def _embed_audio(self, log_mel: Tensor) -> Tensor:
+        """``[B, T, 1, 96, 64]`` log-mels -> ``[B, T, 128]`` embeddings."""
         num_clips, num_frames = log_mel.shape[:2]
         frozen = getattr(self.audio_backbone, 'frozen', False)
         with torch.set_grad_enabled(torch.is_grad_enabled() and not frozen):
@@ -95,15 +144,20 @@ class TransAVS(BaseSegmentor):
             embeds = self.audio_backbone(log_mel.flatten(0, 1))
         return embeds.view(num_clips, num_frames, -1)  # (B*T, 128) -> (B, T, 128)
 
-    def _features(self, inputs: Dict[str, Tensor]):
+    def _features(self, inputs: Dict[str, Tensor],
+                  data_samples: Optional[List[AVSDataSample]] = None):
         frames = inputs['frames']  # [B, T, 3, H, W]
-        feats, mask_feat = self.extract_feat(frames.flatten(0, 1))  # -> (B*T, 3, H, W)
-        return feats, mask_feat, self.extract_audio_feat(inputs), tuple(frames.shape[-2:])
+        frames = frames.flatten(0, 1)  # (B, T, 3, H, W) -> (B*T, 3, H, W)
+        if self.channels_last:
+            frames = frames.contiguous(memory_format=torch.channels_last)
+        feats, mask_feat = self.extract_feat(frames)
+        return (feats, mask_feat, self.extract_audio_feat(inputs, data_samples),
+                tuple(frames.shape[-2:]))
 
     def encode_decode(self, inputs: Dict[str, Tensor],
                       batch_data_samples: Optional[List[AVSDataSample]] = None) -> Tensor:
         """Foreground probability ``[B*T, H, W]`` at the input size."""
-        feats, mask_feat, audio_feat, shape = self._features(inputs)
+        feats, mask_feat, audio_feat, shape = self._features(inputs, batch_data_samples)
         return self.decode_head.predict(feats, mask_feat, audio_feat, shape,
                                         inputs.get('frame_seconds'))
 
@@ -120,7 +174,7 @@ class TransAVS(BaseSegmentor):
         Returns:
             dict[str, Tensor]: named loss terms.
         """
-        feats, mask_feat, audio_feat, _ = self._features(inputs)
+        feats, mask_feat, audio_feat, _ = self._features(inputs, data_samples)
         # (B, T, H, W) -> (B*T, H, W), (B, T) -> (B*T,)
         gt_masks = torch.stack([ds.gt_sem_seg.data for ds in data_samples]).flatten(0, 1)
         gt_valid = torch.tensor([bool(v) for ds in data_samples for v in ds.gt_valid],
@@ -139,7 +193,7 @@ class TransAVS(BaseSegmentor):
             list[AVSDataSample]: per clip, ``pred_fg_prob`` (float ``[T, H, W]``) and
             ``pred_sem_seg`` (uint8 ``[T, H, W]``, ``pred_fg_prob > 0.5``).
         """
-        probs = self.encode_decode(inputs)  # [B*T, H, W]
+        probs = self.encode_decode(inputs, data_samples)  # [B*T, H, W]
         num_clips, num_frames = inputs['frames'].shape[:2]
         probs = probs.view(num_clips, num_frames, *probs.shape[-2:])  # -> (B, T, H, W)
         return self.postprocess_result(probs, data_samples)
@@ -148,7 +202,7 @@ class TransAVS(BaseSegmentor):
                  inputs: Dict[str, Tensor],
                  data_samples: Optional[List[AVSDataSample]] = None) -> Dict[str, object]:
         """Raw head outputs (final layer) without post-processing."""
-        feats, mask_feat, audio_feat, shape = self._features(inputs)
+        feats, mask_feat, audio_feat, shape = self._features(inputs, data_samples)
         return self.decode_head(feats, mask_feat, audio_feat, shape, with_aux=False,
                                 frame_seconds=inputs.get('frame_seconds'))
 
