@@ -59,7 +59,16 @@ def test_pack_every_audio_kind_and_custom_meta():
     assert inputs['audio_embed'].shape == (T, 128) and inputs['audio_embed'].sum() == T * 128
     sample = packed['data_samples']
     assert 'gt_sem_seg' not in sample
-    assert set(sample.metainfo) == {'video_name', 'crop_bbox'}
+    assert set(sample.metainfo) == {'video_name', 'crop_bbox', 'audio_hash'}
+
+
+def test_audio_hash_follows_content():
+    results = _results()
+    a = PackAVSInputs()(dict(results))['data_samples'].audio_hash
+    assert a == PackAVSInputs()(dict(results))['data_samples'].audio_hash
+    other = dict(results)
+    other['audio_log_mel'] = other['audio_log_mel'] + 1
+    assert PackAVSInputs()(other)['data_samples'].audio_hash != a
 
 
 def test_pack_errors():
