@@ -21,6 +21,7 @@ Usage::
 import argparse
 import copy
 import json
+import logging
 import os.path as osp
 import resource
 import statistics
@@ -33,6 +34,7 @@ import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 from mmengine.analysis import FlopAnalyzer  # noqa: E402
 from mmengine.config import Config  # noqa: E402
+from mmengine.logging import MMLogger  # noqa: E402
 from mmengine.optim import build_optim_wrapper  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 from mmengine.structures import PixelData  # noqa: E402
@@ -225,6 +227,8 @@ def run_setting(cfg, args, fast, batch, device, flops):
 def main(argv=None):
     args = parse_args(argv)
     init_default_scope('mmseg')
+    # The optimiser constructor logs one line per parameter group at INFO.
+    MMLogger.get_current_instance().setLevel(logging.WARNING)
     cfg = Config.fromfile(args.config)
     device = args.device
     scale = pipeline_frame_scale(cfg)[0] or (224, 224)  # (w, h)
