@@ -1,25 +1,6 @@
 # TransAVS, PVT-v2-b5 (IN-1k), AVSBench S4: 8 GPUs x 1 clip, 90k iterations, 224x224
-# (transavs_pvt-v2-b5_8xb1-90k_avsbench-s4-224x224). PVT-v2-b5 is mmseg's
-# MixVisionTransformer with these settings; convert the official pvt_v2_b5.pth with
-# tools/model_converters/pvt_v2_to_mmseg.py and put it at the path below.
-_base_ = ['./transavs_r50_s4.py']
-model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='MixVisionTransformer',  # mmseg.models.backbones.MixVisionTransformer
-        in_channels=3,
-        embed_dims=64,
-        num_stages=4,
-        num_layers=[3, 6, 40, 3],
-        num_heads=[1, 2, 5, 8],
-        patch_sizes=[7, 3, 3, 3],
-        strides=[4, 2, 2, 2],
-        sr_ratios=[8, 4, 2, 1],
-        out_indices=(0, 1, 2, 3),
-        mlp_ratio=4,
-        qkv_bias=True,
-        drop_rate=0.0,
-        attn_drop_rate=0.0,
-        drop_path_rate=0.1,
-        init_cfg=dict(type='Pretrained', checkpoint='pretrained/pvt_v2_b5_mmseg.pth')),
-    neck=dict(in_channels=[64, 128, 320, 512]))
+# (transavs_pvt-v2-b5_8xb1-90k_avsbench-s4-224x224).
+_base_ = [
+    './_base_/models/transavs_pvt-v2-b5.py', './_base_/datasets/avsbench_s4.py',
+    './_base_/schedules/schedule_90k.py', './_base_/default_runtime.py'
+]

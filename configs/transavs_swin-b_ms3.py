@@ -1,36 +1,6 @@
 # TransAVS, Swin-B (IN-22k), AVSBench MS3: 8 GPUs x 1 clip, 90k iterations, 224x224
-# (transavs_swin-b-in22k_8xb1-90k_avsbench-ms3-224x224).
-_base_ = ['./transavs_r50_ms3.py']
-SWIN_B_22K = 'https://download.openmmlab.com/mmsegmentation/v0.5/pretrain/swin/swin_base_patch4_window7_224_22k_20220317-4f79f7c0.pth'  # noqa
-model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='SwinTransformer',  # mmseg.models.backbones.SwinTransformer
-        pretrain_img_size=224,
-        embed_dims=128,
-        depths=[2, 2, 18, 2],
-        num_heads=[4, 8, 16, 32],
-        window_size=7,
-        mlp_ratio=4,
-        qkv_bias=True,
-        qk_scale=None,
-        drop_rate=0.0,
-        attn_drop_rate=0.0,
-        drop_path_rate=0.3,
-        patch_norm=True,
-        out_indices=(0, 1, 2, 3),
-        with_cp=False,
-        frozen_stages=-1,
-        init_cfg=dict(type='Pretrained', checkpoint=SWIN_B_22K)),
-    neck=dict(in_channels=[128, 256, 512, 1024]))
-# Swin: no weight decay on norms and relative position tables (as Mask2Former).
-optim_wrapper = dict(
-    paramwise_cfg=dict(
-        custom_keys={
-            'backbone': dict(lr_mult=0.1, decay_mult=1.0),
-            'backbone.norm': dict(lr_mult=0.1, decay_mult=0.0),
-            'absolute_pos_embed': dict(lr_mult=0.1, decay_mult=0.0),
-            'relative_position_bias_table': dict(lr_mult=0.1, decay_mult=0.0),
-            'query_pos': dict(lr_mult=1.0, decay_mult=0.0),
-            'level_embed': dict(lr_mult=1.0, decay_mult=0.0),
-        }))
+# (transavs_swin-b-in22k_8xb1-90k_avsbench-ms3-224x224). Paper Table 1: mJ 63.5, mF 75.2.
+_base_ = [
+    './_base_/models/transavs_swin-b.py', './_base_/datasets/avsbench_ms3.py',
+    './_base_/schedules/schedule_90k.py', './_base_/default_runtime.py'
+]

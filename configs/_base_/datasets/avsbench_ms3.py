@@ -1,49 +1,9 @@
 # AVSBench v1 Multi-sources (MS3): 296 / 64 / 64 train / val / test clips of 5 frames at
-# 224x224; every frame is annotated. Layout: design.md section 3.
+# 224x224; every frame is annotated. Layout: design.md section 3. The pipelines, loaders and
+# metric are those of S4 (./avsbench_s4.py); only the dataset and its root differ.
+_base_ = ['./avsbench_s4.py']
 dataset_type = 'AVSBenchMS3Dataset'
 data_root = 'data/AVSBench/Multi-sources'
-crop_size = (224, 224)  # (w, h)
-
-train_pipeline = [
-    dict(type='LoadClipFrames', scale=crop_size),  # LoadClipFrames
-    dict(type='LoadClipMasks', scale=crop_size),  # LoadClipMasks
-    dict(type='LoadAudioLogMel', source='pkl'),  # LoadAudioLogMel
-    dict(type='ClipRandomFlip', prob=0.5),  # ClipRandomFlip
-    dict(type='PackAVSInputs'),  # PackAVSInputs
-]
-test_pipeline = [
-    dict(type='LoadClipFrames', scale=crop_size),  # LoadClipFrames
-    dict(type='LoadClipMasks', scale=crop_size),  # LoadClipMasks
-    dict(type='LoadAudioLogMel', source='pkl'),  # LoadAudioLogMel
-    dict(type='PackAVSInputs'),  # PackAVSInputs
-]
-
-# The paper's batch of 8 clips = 8 GPUs x 1 clip.
-train_dataloader = dict(
-    batch_size=1,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),  # InfiniteSampler
-    collate_fn=dict(type='pseudo_collate'),  # the model's data preprocessor stacks clips
-    dataset=dict(  # AVSBenchMS3Dataset
-        type=dataset_type, data_root=data_root, split='train', pipeline=train_pipeline))
-# AVSMetric groups clips itself for the official F-score, so any batch size gives the same
-# numbers.
-val_dataloader = dict(
-    batch_size=1,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),  # DefaultSampler
-    collate_fn=dict(type='pseudo_collate'),
-    dataset=dict(  # AVSBenchMS3Dataset
-        type=dataset_type, data_root=data_root, split='val', pipeline=test_pipeline))
-test_dataloader = dict(
-    batch_size=1,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),  # DefaultSampler
-    collate_fn=dict(type='pseudo_collate'),
-    dataset=dict(  # AVSBenchMS3Dataset
-        type=dataset_type, data_root=data_root, split='test', pipeline=test_pipeline))
-val_evaluator = dict(type='AVSMetric', fscore_batch_videos=4)  # AVSMetric
-test_evaluator = val_evaluator
+train_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))
+val_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))
+test_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))

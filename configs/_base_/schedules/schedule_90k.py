@@ -9,6 +9,10 @@ optim_wrapper = dict(
     paramwise_cfg=dict(
         custom_keys={
             'backbone': dict(lr_mult=0.1, decay_mult=1.0),
+            # Swin: no decay on its norms and position tables (absent elsewhere: no effect).
+            'backbone.norm': dict(lr_mult=0.1, decay_mult=0.0),
+            'absolute_pos_embed': dict(lr_mult=0.1, decay_mult=0.0),
+            'relative_position_bias_table': dict(lr_mult=0.1, decay_mult=0.0),
             'query_pos': embed_multi,
             'level_embed': embed_multi,
         },
