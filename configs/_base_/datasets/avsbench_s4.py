@@ -38,12 +38,6 @@ val_dataloader = dict(
     dataset=dict(  # AVSBenchS4Dataset
         type=dataset_type, data_root=data_root, split='val', pipeline=test_pipeline))
 test_dataloader = dict(
-    batch_size=1,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),  # DefaultSampler
-    collate_fn=dict(type='pseudo_collate'),
-    dataset=dict(  # AVSBenchS4Dataset
-        type=dataset_type, data_root=data_root, split='test', pipeline=test_pipeline))
+    val_dataloader, dataset=dict(val_dataloader['dataset'], split='test'))
 val_evaluator = dict(type='AVSMetric', fscore_batch_videos=4)  # AVSMetric
 test_evaluator = val_evaluator

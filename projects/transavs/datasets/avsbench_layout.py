@@ -82,31 +82,31 @@ def mask_path(data_root: str, subset: str, split: str, name: str,
                     *_video_parts(subset, category, name), f'{name}_{index}.png')
 
 
+def _audio_file(root: str, subset: str, split: str, folder: str, name: str,
+                category: Optional[str], ext: str) -> str:
+    """``{root}/{subset}_data/{folder}/{split}/[{category}/]{name}{ext}``."""
+    _check(subset, split)
+    parts = _video_parts(subset, category, name)
+    return osp.join(subset_dir(root, subset), folder, split, *parts[:-1], f'{name}{ext}')
+
+
 def audio_wav_path(data_root: str, subset: str, split: str, name: str,
                    category: Optional[str]) -> str:
     """Path of a video's wav file."""
-    _check(subset, split)
-    parts = _video_parts(subset, category, name)
-    return osp.join(subset_dir(data_root, subset), 'audio_wav', split, *parts[:-1],
-                    f'{name}.wav')
+    return _audio_file(data_root, subset, split, 'audio_wav', name, category, '.wav')
 
 
 def log_mel_pkl_path(data_root: str, subset: str, split: str, name: str,
                      category: Optional[str]) -> str:
     """Path of a video's official log-mel pickle (``[5, 1, 96, 64]`` tensor)."""
-    _check(subset, split)
-    parts = _video_parts(subset, category, name)
-    return osp.join(subset_dir(data_root, subset), 'audio_log_mel', split, *parts[:-1],
-                    f'{name}.pkl')
+    return _audio_file(data_root, subset, split, 'audio_log_mel', name, category, '.pkl')
 
 
 def log_mel_npy_path(cache_root: str, subset: str, split: str, name: str,
                      category: Optional[str]) -> str:
     """Path of a video's cached log-mel (``tools/extract_log_mel.py``)."""
-    _check(subset, split)
-    parts = _video_parts(subset, category, name)
-    return osp.join(subset_dir(cache_root, subset), 'audio_log_mel_npy', split,
-                    *parts[:-1], f'{name}.npy')
+    return _audio_file(cache_root, subset, split, 'audio_log_mel_npy', name, category,
+                       '.npy')
 
 
 def annotated_frames(subset: str, split: str, num_frames: int = 5) -> List[bool]:
