@@ -38,3 +38,14 @@ def test_visualizer_writes_picture(tmp_path):
     img = vis.add_datasample('clip', np.zeros((2, 8, 8, 3), np.uint8), sample,
                              out_file=str(out_file))
     assert out_file.exists() and img.shape == (8 * 2 + 2, 8 * 2 + 2, 3)
+
+
+def test_tensorboard_backend(tmp_path):
+    vis = AVSLocalVisualizer(name='test_tensorboard_backend', save_dir=str(tmp_path),
+                             vis_backends=[dict(type='TensorboardVisBackend')])
+    sample = AVSDataSample(metainfo=dict(gt_valid=[True]))
+    sample.pred_sem_seg = PixelData(data=torch.ones(1, 8, 8, dtype=torch.uint8))
+    vis.add_datasample('clip', np.zeros((1, 8, 8, 3), np.uint8), sample, step=1)
+    vis.add_scalars(dict(mJ=0.5), step=1)
+    vis.close()
+    assert list(tmp_path.rglob('events.out.tfevents.*'))
