@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import os.path as osp
-import re
 import sys
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -37,8 +36,7 @@ from projects.transavs.evaluation import (  # noqa: E402
     score_frames,
     summarize_clips,
 )
-
-_INDEXED_NAME = re.compile(r'^(?P<stem>.*)_(?P<index>\d+)$')
+from projects.transavs.utils import natural_key  # noqa: E402
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -56,15 +54,6 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def frame_sort_key(file_name: str) -> Tuple:
-    """Natural order of frames: by stem, then the numeric trailing ``_<i>`` index."""
-    stem = osp.splitext(file_name)[0]
-    match = _INDEXED_NAME.match(stem)
-    if match:
-        return (0, match.group('stem'), int(match.group('index')), file_name)
-    return (1, stem, 0, file_name)
-
-
 def find_clips(gt_dir: str) -> List[Tuple[str, List[str]]]:
     """Ground-truth PNGs under ``gt_dir`` grouped into clips.
 
@@ -80,7 +69,7 @@ def find_clips(gt_dir: str) -> List[Tuple[str, List[str]]]:
         if pngs:
             folder = osp.relpath(root, gt_dir).replace(os.sep, '/')
             folder = '' if folder == '.' else folder
-            pngs.sort(key=frame_sort_key)
+            pngs.sort(key=natural_key)
             clips[folder] = [f'{folder}/{f}' if folder else f for f in pngs]
     if not clips:
         raise FileNotFoundError(f'no ground-truth PNG found under --gt {gt_dir}')

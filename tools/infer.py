@@ -33,7 +33,6 @@ import itertools
 import json
 import os
 import os.path as osp
-import re
 import sys
 import warnings
 from fractions import Fraction
@@ -55,15 +54,15 @@ from projects.transavs.datasets.transforms.vggish_frontend import (  # noqa: E40
     VGGISH_SAMPLE_RATE,
 )
 from projects.transavs.evaluation.mask_io import write_prob_png  # noqa: E402
+from projects.transavs.utils import natural_key  # noqa: E402
 from projects.transavs.visualization import overlay_mask  # noqa: E402
 
 __all__ = [
-    'IMAGE_EXTENSIONS', 'natural_key', 'list_frame_files', 'sample_times', 'probe_video',
+    'IMAGE_EXTENSIONS', 'list_frame_files', 'sample_times', 'probe_video',
     'iter_video_frames', 'plan_windows', 'OverlayWriter', 'parse_args', 'main'
 ]
 
 IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.webp', '.tif', '.tiff')
-_DIGITS = re.compile(r'(\d+)')
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -96,13 +95,6 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 
 # -------------------------------------------------------------------------------- frame inputs
-def natural_key(name: str) -> Tuple:
-    """Sort key putting numbers in numeric order: ``f_9.png`` < ``f_10.png``, ``2.jpg`` <
-    ``10.jpg``."""
-    parts = _DIGITS.split(name)
-    return tuple((0, int(p), p) if i % 2 else (1, p.lower(), p) for i, p in enumerate(parts))
-
-
 def list_frame_files(folder: str) -> List[str]:
     """The image files of a folder in natural order, checked to share one size.
 

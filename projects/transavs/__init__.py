@@ -13,6 +13,6 @@ from .engine import register_atomic_local_backend, register_checkpoint_safe_glob
 register_checkpoint_safe_globals()
 register_atomic_local_backend()
 
-from . import apis, datasets, evaluation, models, structures, visualization  # noqa: E402,F401,I001
+from . import apis, datasets, evaluation, models, structures, utils, visualization  # noqa: E402,F401,I001
 
 __version__ = '0.1.0'

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tools.evaluate_masks import find_clips, frame_sort_key, main
+from projects.transavs.utils import natural_key
+from tools.evaluate_masks import find_clips, main
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -122,4 +123,4 @@ def test_natural_order_of_frames_and_sorted_folders(tmp_path):
         ('vid2', ['vid2/vid2_1.png']),
     ]
     names = ['x_10.png', 'x_2.png', 'x_1.png']
-    assert sorted(names, key=frame_sort_key) == ['x_1.png', 'x_2.png', 'x_10.png']
+    assert sorted(names, key=natural_key) == ['x_1.png', 'x_2.png', 'x_10.png']
