@@ -169,7 +169,7 @@ def test_output_dir_pngs_score_the_same_with_evaluate_masks(tmp_path):
     assert scores['mF_dataset'] == pytest.approx(metrics['mF_dataset'], abs=0.02)
 
 
-def test_errors_name_the_problem():
+def test_errors_name_the_problem(tmp_path):
     sample = make_sample(0)
     sample.pred_fg_prob = PixelData(data=torch.zeros(2, 1, 3))
     with pytest.raises(ValueError, match='vid0.*ground-truth size'):
@@ -185,7 +185,8 @@ def test_errors_name_the_problem():
     escaping = make_sample(0)
     escaping.set_metainfo(dict(mask_rel_paths=['../x.png', None]))
     with pytest.raises(ValueError, match='inside the mask folder'):
-        AVSMetric(output_dir='/tmp/never_written').process({}, [escaping.to_dict()])
+        AVSMetric(output_dir=str(tmp_path / 'out')).process({}, [escaping.to_dict()])
+    assert not (tmp_path / 'x.png').exists()
     with pytest.raises(ValueError, match='fscore_batch_videos'):
         AVSMetric(fscore_batch_videos=0)
 
