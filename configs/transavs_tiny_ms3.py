@@ -5,4 +5,4 @@ data_root = 'data/synthetic/ms3'
 ms3 = dict(type='AVSBenchMS3Dataset', data_root=data_root)
 train_dataloader = dict(dataset=ms3)
 val_dataloader = dict(dataset=ms3)
-test_dataloader = val_dataloader
+test_dataloader = dict(dataset=ms3)

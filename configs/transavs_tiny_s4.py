@@ -1,36 +1,16 @@
 # A tiny TransAVS for CPU runs on synthetic AVSBench-format data (tests and `make demo`):
-# 1 process x 4 clips, 128x128, 1000 iterations. Make the data with
+# 1 process x 4 clips, 224x224, 1000 iterations. Make the data with
 #   python tools/make_synthetic_avsbench.py --out data/synthetic/s4 --subset s4 --videos 64
 _base_ = [
     './_base_/models/transavs_tiny.py', './_base_/datasets/avsbench_s4.py',
     './_base_/schedules/schedule_90k.py', './_base_/default_runtime.py'
 ]
-data_root = 'data/synthetic/s4'
-crop_size = (128, 128)  # (w, h)
-train_pipeline = [
-    dict(type='LoadClipFrames', scale=crop_size),  # LoadClipFrames
-    dict(type='LoadClipMasks', scale=crop_size),  # LoadClipMasks
-    dict(type='LoadAudioLogMel', source='pkl'),  # LoadAudioLogMel
-    dict(type='ClipRandomFlip', prob=0.5),  # ClipRandomFlip
-    dict(type='PackAVSInputs'),  # PackAVSInputs
-]
-test_pipeline = [
-    dict(type='LoadClipFrames', scale=crop_size),  # LoadClipFrames
-    dict(type='LoadClipMasks', scale=crop_size),  # LoadClipMasks
-    dict(type='LoadAudioLogMel', source='pkl'),  # LoadAudioLogMel
-    dict(type='PackAVSInputs'),  # PackAVSInputs
-]
-train_dataloader = dict(
-    batch_size=4,
-    num_workers=1,
-    persistent_workers=False,
-    dataset=dict(type='AVSBenchS4Dataset', data_root=data_root, pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=4,
-    num_workers=1,
-    persistent_workers=False,
-    dataset=dict(type='AVSBenchS4Dataset', data_root=data_root, pipeline=test_pipeline))
-test_dataloader = val_dataloader
+data_root = 'data/synthetic/s4'  # the base pipelines (224x224) are kept
+tiny_loader = dict(batch_size=4, num_workers=1, persistent_workers=False,
+                   dataset=dict(data_root=data_root))
+train_dataloader = tiny_loader
+val_dataloader = tiny_loader
+test_dataloader = tiny_loader
 # From scratch: a larger learning rate and no backbone multiplier.
 optim_wrapper = dict(
     optimizer=dict(lr=0.0005),

@@ -20,7 +20,9 @@ from projects.transavs.apis import (
 from projects.transavs.datasets.transforms import pad_or_crop_examples, waveform_to_examples
 
 SR = 16000
-NET_SIZE = (128, 128)  # (h, w): configs/transavs_tiny_s4.py's test LoadClipFrames scale
+NET_SIZE = (128, 128)  # (h, w): the test LoadClipFrames scale the `model` fixture sets
+# At this size the fixture's random weights predict both classes on the test frames.
+NET_OPTIONS = {'test_dataloader.dataset.pipeline.0.scale': NET_SIZE[::-1]}
 
 
 @pytest.fixture(scope='module')
@@ -30,7 +32,9 @@ def config_path(repo_root):
 
 @pytest.fixture(scope='module')
 def model(config_path, tiny_checkpoint):
-    return init_model(config_path, tiny_checkpoint)
+    model = init_model(config_path, tiny_checkpoint, cfg_options=NET_OPTIONS)
+    assert model.cfg.test_dataloader.dataset.pipeline[0].scale == NET_SIZE[::-1]
+    return model
 
 
 def _frames(num=5, height=80, width=64, seed=0):
@@ -101,7 +105,7 @@ def test_init_model_errors(config_path, tmp_path):
 
 def test_pipeline_settings(config_path):
     cfg = Config.fromfile(config_path)
-    assert pipeline_frame_scale(cfg) == ((128, 128), 'bilinear')
+    assert pipeline_frame_scale(cfg) == ((224, 224), 'bilinear')
     assert pipeline_audio_pad_mode(cfg) == 'repeat'
     cfg.test_dataloader.dataset.pipeline[0].scale = (96, 64)
     cfg.test_dataloader.dataset.pipeline[2] = dict(type='LoadAudioLogMel', pad_mode='zeros')
@@ -137,7 +141,7 @@ def test_equals_model_on_pipeline_inputs(model, size):
 def test_frame_times_map_to_seconds(config_path, tiny_checkpoint):
     # Per-frame queries: each frame's second decides its audio.
     model = init_model(config_path, tiny_checkpoint,
-                       cfg_options={'model.decode_head.query_mode': 'frame'})
+                       cfg_options={'model.decode_head.query_mode': 'frame', **NET_OPTIONS})
     frames, wave = _frames(num=3, height=NET_SIZE[0], width=NET_SIZE[1]), _wave()
     result = inference_avs(model, frames, wave, sample_rate=SR, frame_times=[0.2, 0.7, 3.9])
     assert result.metainfo['frame_seconds'] == [0, 0, 3]

@@ -17,7 +17,7 @@ from projects.transavs.evaluation.mask_io import encode_prob_png, read_prob_png
 from tools import infer
 
 SR = 16000
-HEIGHT, WIDTH = 80, 64  # non-square, not the network's 128 x 128
+HEIGHT, WIDTH = 80, 64  # non-square, not the network's 224 x 224
 SECONDS = 7  # two windows of T = 5 s, the second partial
 VIDEO_FPS = 4
 
