@@ -66,8 +66,10 @@ def ms3_root(tmp_path_factory) -> str:
 def tiny_checkpoint(tmp_path_factory) -> str:
     """A checkpoint of ``configs/transavs_tiny_s4.py`` (random init, seed 0).
 
-    The class head is sharpened (weights x 5, zero bias) so that some queries predict
-    "sounding": the foreground probabilities then lie on both sides of 0.5.
+    The class head is sharpened and made antisymmetric (background logit = -sounding logit,
+    x 5, zero bias, "no object" logit 0) so that queries split between the two real classes
+    by the sign of one projection: eq. 14 then predicts both classes, and the foreground
+    probabilities lie on both sides of 0.5.
     """
     import torch
     from mmengine.config import Config
@@ -79,8 +81,11 @@ def tiny_checkpoint(tmp_path_factory) -> str:
     model = MODELS.build(Config.fromfile(osp.join(ROOT, 'configs/transavs_tiny_s4.py')).model)
     model.init_weights()
     with torch.no_grad():
-        model.decode_head.cls_embed.weight.mul_(5)
-        model.decode_head.cls_embed.bias.zero_()
+        cls_embed = model.decode_head.cls_embed  # rows: background, sounding, no object
+        cls_embed.weight[1] *= 5
+        cls_embed.weight[0] = -cls_embed.weight[1]
+        cls_embed.weight[2] = 0
+        cls_embed.bias.zero_()
     path = str(tmp_path_factory.mktemp('tiny_checkpoint') / 'tiny_s4.pth')
     torch.save({'state_dict': model.state_dict(), 'meta': {}}, path)
     return path

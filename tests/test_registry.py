@@ -26,6 +26,7 @@ BUILD_ARGS = {
     'MODELS': {
         'AQDLoss': dict(d0=1.0),
         'AQMLoss': dict(),
+        'AVSCriterion': dict(),
         'SoftmaxFocalLoss': dict(),
         'VGGish': dict(arch='tiny'),
         'AVSDataPreprocessor': dict(),

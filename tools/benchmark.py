@@ -10,7 +10,8 @@ synchronisation, and prints one table:
   1 multiply-add = 2 FLOPs), achieved training TFLOP/s (3x forward, no backward for a frozen
   audio backbone) and its fraction of the device's peak (MFU) where the peak is known,
 - speed-ups of the fast setting over the reference (fp32, explicit-softmax attention, no
-  embedding cache, mmseg's per-frame matcher, no compile, no channels-last).
+  embedding cache, no compile, no channels-last). Both match queries the same way (batched
+  for binary frames, see ``AVSCriterion``).
 
 Usage::
 
@@ -81,7 +82,6 @@ def model_cfg(cfg, fast, args):
     head = m.decode_head
     if fast:
         head.fused_attention = True
-        m.train_cfg = dict(m.get('train_cfg') or {}, batched_matching=True)
         frozen = m.get('audio_backbone') and m.audio_backbone.get('frozen', True)
         m.audio_embed_cache = bool(frozen) and not args.no_cache
         m.channels_last = args.channels_last
@@ -89,7 +89,6 @@ def model_cfg(cfg, fast, args):
             m.compile = True
     else:
         head.fused_attention = False
-        m.train_cfg = dict(m.get('train_cfg') or {}, batched_matching=False)
         m.audio_embed_cache = False
         m.channels_last = False
         m.compile = False
@@ -250,8 +249,8 @@ def main(argv=None):
 
     name = torch.cuda.get_device_name() if device.startswith('cuda') else 'CPU'
     print(f'\n{osp.basename(args.config)} on {name} ({device}), {args.batch_clips} clips x '
-          f'{frames} frames at {size[0]}x{size[1]}, fast = amp {args.amp}, fused attention, '
-          f'batched matching{", embedding cache" if not args.no_cache else ""}'
+          f'{frames} frames at {size[0]}x{size[1]}, fast = amp {args.amp}, fused attention'
+          f'{", embedding cache" if not args.no_cache else ""}'
           f'{", compile" if args.compile else ""}'
           f'{", channels-last" if args.channels_last else ""}')
     table = PrettyTable(['setting', 'step ms', 'train clips/s', 'infer frames/s',

@@ -11,7 +11,10 @@ visualizer = dict(
     type='AVSLocalVisualizer',  # projects.transavs.visualization.AVSLocalVisualizer
     vis_backends=vis_backends,
     name='visualizer')
-log_processor = dict(by_epoch=False)
+# Loss terms and the AQDL / AQML query-set sizes (aqdl_s1, aqml_s2: mean |S1|, |S2| per
+# frame) are logged as means over the logging window.
+log_processor = dict(
+    by_epoch=False, mean_pattern=r'.*(loss|time|data_time|grad_norm|aqdl_s1|aqml_s2).*')
 log_level = 'INFO'
 load_from = None
 resume = False

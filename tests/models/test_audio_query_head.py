@@ -1,4 +1,4 @@
-"""AudioQueryHead: eq. 4 scale order, query modes, losses, inference of eq. 14-15."""
+"""AudioQueryHead: eq. 4 scale order, query modes, the criterion's losses, eq. 14-15."""
 import math
 
 import pytest
@@ -38,12 +38,12 @@ def test_outputs_and_aux_strides():
     feats, mask_feat, audio, shape = _inputs()
     outs = head(feats, mask_feat, audio, shape, with_aux=True)
     assert len(outs['cls_logits']) == 4 and len(outs['mask_logits']) == 4
-    assert outs['cls_logits'][-1].shape == (10, 6, 2)
+    assert outs['cls_logits'][-1].shape == (10, 6, 3)  # background, sounding, no object
     assert outs['mask_logits'][0].shape == (10, 6, 4, 4)  # stride 8
     assert outs['mask_logits'][-1].shape == (10, 6, 16, 16)  # mask features, stride 2
     assert outs['query_embed'].shape == (10, 6, 16)
-    # The focal prior: p(sounding) starts at 0.01 for every query.
-    p = outs['cls_logits'][0].softmax(-1)[..., 0]
+    # The focal prior: every real class starts at p = 0.01 for every query.
+    p = outs['cls_logits'][0].softmax(-1)[..., :2]
     torch.testing.assert_close(p.mean(), torch.tensor(0.01), atol=0.02, rtol=0)
 
 
@@ -61,80 +61,109 @@ def test_clip_queries_shared_by_frames_and_frame_mode():
         _head(query_mode='video')
 
 
-def test_loss_ignores_unannotated_frames():
+def test_loss_goes_through_the_criterion():
     torch.manual_seed(0)
     head = _head()
     feats, mask_feat, audio, shape = _inputs(clips=1)
     gt = torch.zeros(5, 32, 32, dtype=torch.uint8)
     gt[0, 4:20, 4:20] = 1
     valid = torch.tensor([True, False, False, False, False])
-    torch.manual_seed(1)
     losses = head.loss(feats, mask_feat, audio, gt, valid)
-    assert set(losses) == {'d0.loss_cls', 'd0.loss_dice', 'd1.loss_cls', 'd1.loss_dice',
-                           'd2.loss_cls', 'd2.loss_dice', 'loss_cls', 'loss_dice',
-                           'loss_aqdl', 'loss_aqml'}
+    per_layer = {'loss_cls', 'loss_mask', 'loss_dice'}
+    assert set(losses) == per_layer | {f'd{i}.{k}' for i in range(3) for k in per_layer} | {
+        'loss_aqdl', 'loss_aqml', 'aqdl_s1', 'aqml_s2'}
     assert all(torch.isfinite(v) for v in losses.values())
-    gt_other = gt.clone()
-    gt_other[1:, :, :] = 1  # labels of unannotated frames must not matter
-    torch.manual_seed(1)
-    losses_other = head.loss(feats, mask_feat, audio, gt_other, valid)
-    for key in ('loss_cls', 'loss_dice'):
-        torch.testing.assert_close(losses[key], losses_other[key])
-
-
-def test_empty_annotated_frame_has_no_instance():
-    head = _head(deep_supervision=False)
-    feats, mask_feat, audio, shape = _inputs(clips=1)
-    gt = torch.zeros(5, 32, 32, dtype=torch.uint8)
-    losses = head.loss(feats, mask_feat, audio, gt, torch.ones(5, dtype=torch.bool))
-    # No instance: dice is 0, and the class loss pushes every query to "not sounding".
-    assert losses['loss_dice'].item() == 0
-    assert losses['loss_cls'].item() > 0
-    losses['loss_cls'].backward()
+    sum(v for k, v in losses.items() if 'loss' in k).backward()
     assert head.cls_embed.weight.grad.abs().sum() > 0
+    assert head.mask_proj.weight.grad.abs().sum() > 0
+    # The thresholds reach the criterion through one method.
+    head.set_confidence_thresholds(0.7, 0.8)
+    assert (head.criterion.delta1, head.criterion.delta2) == (0.7, 0.8)
+    with pytest.raises(ValueError, match='criterion.num_classes'):
+        _head(criterion=dict(type='AVSCriterion', num_classes=3))
+    with pytest.raises(ValueError, match='background class'):
+        _head(num_classes=1)
+
+
+def _hand_built():
+    """One frame, 3 queries, 2x2 pixels. p(bg, sounding, no object) per query."""
+    probs = torch.tensor([[0.1, 0.8, 0.1],   # q0: sounding, p = 0.8
+                          [0.6, 0.1, 0.3],   # q1: background, p = 0.6
+                          [0.2, 0.3, 0.5]])  # q2: "no object" most probable, c = sounding
+    cls_logits = probs.log()[None]  # [1, 3, 3]
+    m = torch.tensor([[[0.9, 0.1], [0.5, 0.2]],
+                      [[0.5, 0.9], [0.8, 0.1]],
+                      [[0.2, 0.2], [0.9, 0.1]]])
+    return cls_logits, torch.log(m / (1 - m))[None]  # [1, 3, 2, 2]
 
 
 def test_inference_eq14_eq15_hand_built():
     head = _head()
-    p_sound = torch.tensor([0.9, 0.2, 0.6])  # q0, q2 sounding; q1 not (p = 0.8)
-    cls_logits = torch.stack([p_sound.log(), (1 - p_sound).log()], -1)[None]  # [1, 3, 2]
-    m = torch.tensor([[[0.9, 0.1], [0.5, 0.2]],
-                      [[0.5, 0.9], [0.8, 0.1]],
-                      [[0.2, 0.2], [0.9, 0.1]]])
-    mask_logits = torch.log(m / (1 - m))[None]  # [1, 3, 2, 2]
-    # scores p_i(c_i) m_i: q0 0.9 m0, q1 0.8 m1, q2 0.6 m2.
-    # Default: "not sounding" queries are filtered out (MaskFormer); the probability is
-    # the best sounding score.
-    prob = head.predict_by_feat(cls_logits, mask_logits, (2, 2))[0]
-    expected = torch.tensor([[0.81, 0.12], [0.54, 0.18]])
-    torch.testing.assert_close(prob, expected, rtol=1e-5, atol=1e-6)
-    assert torch.equal(prob > 0.5, torch.tensor([[True, False], [True, False]]))
-    # Literal competition of every query: sounding where the winner is a sounding query.
-    head.test_cfg['competition'] = 'all'
-    prob = head.predict_by_feat(cls_logits, mask_logits, (2, 2))[0]
-    expected = torch.tensor([[0.81 / (0.81 + 0.40), 0.12 / (0.12 + 0.72)],
-                             [0.54 / (0.54 + 0.64), 0.18 / (0.18 + 0.08)]])
-    torch.testing.assert_close(prob, expected, rtol=1e-5, atol=1e-6)
-    assert torch.equal(prob > 0.5, torch.tensor([[True, False], [False, True]]))
-    head.test_cfg['competition'] = 'best'
-    with pytest.raises(ValueError, match='competition'):
+    cls_logits, mask_logits = _hand_built()
+    # eq. 15 over the real classes: c = (sounding, background, sounding) with scores
+    # p_i(c_i) = (0.8, 0.6, 0.3); eq. 14 scores per pixel (q0, q1, q2):
+    #   (0,0): 0.72, 0.30, 0.06 -> q0 sounding   (0,1): 0.08, 0.54, 0.06 -> q1 background
+    #   (1,0): 0.40, 0.48, 0.27 -> q1 background (1,1): 0.16, 0.06, 0.03 -> q0 sounding
+    prob, classes = head.predict_by_feat(cls_logits, mask_logits, (2, 2))
+    assert classes[0].tolist() == [[1, 0], [0, 1]]
+    s_fg = torch.tensor([[0.72, 0.08], [0.40, 0.16]])
+    s_bg = torch.tensor([[0.30, 0.54], [0.48, 0.06]])
+    torch.testing.assert_close(prob[0], s_fg / (s_fg + s_bg), rtol=1e-5, atol=1e-6)
+    assert torch.equal(prob > 0.5, classes.bool())
+    # 'threshold': background does not compete; sounding where the best sounding score
+    # exceeds 0.5.
+    head.test_cfg['inference'] = 'threshold'
+    prob, classes = head.predict_by_feat(cls_logits, mask_logits, (2, 2))
+    torch.testing.assert_close(prob[0], s_fg, rtol=1e-5, atol=1e-6)
+    assert classes[0].tolist() == [[1, 0], [0, 0]]
+    head.test_cfg['inference'] = 'all'
+    with pytest.raises(ValueError, match='inference'):
         head.predict_by_feat(cls_logits, mask_logits, (2, 2))
+    with pytest.raises(ValueError, match='inference'):
+        _head(test_cfg=dict(inference='sounding'))
+
+
+def test_inference_probability_agrees_with_eq14_on_ties_and_many_classes():
+    """For K > 2 the class map is the eq. 14 winner's class, and the foreground probability
+    is above 0.5 exactly where that class is not background, near-ties included."""
+    torch.manual_seed(0)
+    head = _head(num_classes=4)
+    cls_logits = torch.randn(6, 6, 5) * 3
+    mask_logits = torch.randn(6, 6, 8, 8) * 4
+    cls_logits[:, 1], mask_logits[:, 1] = cls_logits[:, 0], mask_logits[:, 0]  # exact ties
+    prob, classes = head.predict_by_feat(cls_logits, mask_logits, (8, 8))
+    scores, labels = cls_logits.softmax(-1)[..., :4].max(-1)  # eq. 15
+    weighted = scores[..., None, None] * mask_logits.sigmoid()  # eq. 14: [F, N, 8, 8]
+    best, winner = weighted.max(1)
+    expected = labels.gather(1, winner.flatten(1)).view_as(winner)
+    other_class = labels[..., None, None] != expected[:, None]  # [F, N, 8, 8]
+    runner_up = weighted.masked_fill(~other_class, -1).amax(1)
+    clear = best - runner_up > 1e-6  # no near-tie between queries of different classes
+    assert clear.float().mean() > 0.9
+    assert torch.equal(classes[clear], expected[clear])
+    assert torch.equal(prob > 0.5, classes > 0)
+    assert prob.min() >= 0 and prob.max() <= 1
 
 
 def test_inference_upsamples_and_chunks():
     head = _head(test_cfg=dict(frame_chunk=3))
     feats, mask_feat, audio, shape = _inputs()
-    prob = head.predict(feats, mask_feat, audio, shape)
-    assert prob.shape == (10, 32, 32)
+    prob, classes = head.predict(feats, mask_feat, audio, shape)
+    assert prob.shape == classes.shape == (10, 32, 32)
     assert prob.min() >= 0 and prob.max() <= 1
     head.test_cfg['frame_chunk'] = 100
-    torch.testing.assert_close(head.predict(feats, mask_feat, audio, shape), prob)
+    prob_all, classes_all = head.predict(feats, mask_feat, audio, shape)
+    torch.testing.assert_close(prob_all, prob)
+    assert torch.equal(classes_all, classes)
 
 
 def test_cls_prior():
     head = _head(cls_prior_prob=0.05)
-    bias = head.cls_embed.bias
-    assert math.isclose(torch.softmax(bias, 0)[0].item(), 0.05, rel_tol=1e-5)
+    p = torch.softmax(head.cls_embed.bias, 0)
+    assert math.isclose(p[0].item(), 0.05, rel_tol=1e-5)
+    assert math.isclose(p[1].item(), 0.05, rel_tol=1e-5)
+    with pytest.raises(ValueError, match='cls_prior_prob'):
+        _head(cls_prior_prob=0.5)
 
 
 def test_more_frames_than_seconds():
@@ -142,57 +171,12 @@ def test_more_frames_than_seconds():
     feats12 = [torch.cat([f, f[:2]]) for f in feats]  # 7 frames, 5 seconds
     seconds = torch.tensor([[0, 0, 1, 2, 3, 4, 4]])
     clip_head = _head()
-    prob = clip_head.predict(feats12, feats12[-1], audio, shape)  # shared clip queries
+    prob, _ = clip_head.predict(feats12, feats12[-1], audio, shape)  # shared clip queries
     assert prob.shape == (7, 32, 32)
     frame_head = _head(query_mode='frame')
     q = frame_head.build_queries(audio, 7, seconds)
     assert torch.equal(q[0], q[1]) and torch.equal(q[5], q[6]) and not torch.equal(q[1], q[2])
     with pytest.raises(ValueError, match='frame_seconds'):
         frame_head.predict(feats12, feats12[-1], audio, shape)
-    assert frame_head.predict(feats12, feats12[-1], audio, shape, seconds).shape == (7, 32, 32)
-
-
-def test_batched_matching_equals_mmseg_matcher():
-    """With an instance in every annotated frame, both paths draw the same random points
-    and must give the same losses (and the same matched queries)."""
-    head = _head()
-    feats, mask_feat, audio, shape = _inputs()
-    gt = torch.zeros(10, 32, 32, dtype=torch.uint8)
-    for f in range(10):
-        gt[f, f:f + 12, 3 + f:20 + f] = 1
-    valid = torch.ones(10, dtype=torch.bool)
-    with torch.no_grad():
-        outs = head(feats, mask_feat, audio, shape, with_aux=True)
-    results = []
-    for batched in (True, False):
-        head.train_cfg['batched_matching'] = batched
-        torch.manual_seed(7)
-        results.append(head.loss_by_feat(outs, gt, valid))
-    assert results[0].keys() == results[1].keys()
-    for key in results[0]:
-        torch.testing.assert_close(results[0][key], results[1][key], rtol=1e-5, atol=1e-6,
-                                   msg=key)
-
-
-def test_batched_matching_handles_silent_and_unannotated_frames():
-    head = _head(deep_supervision=False)
-    feats, mask_feat, audio, shape = _inputs(clips=1)
-    gt = torch.zeros(5, 32, 32, dtype=torch.uint8)
-    gt[0, 4:20, 4:20] = 1
-    gt[3, 2:9, 2:9] = 1  # frame 3 is not annotated: its mask must not matter
-    valid = torch.tensor([True, True, False, False, True])  # frames 1 and 4: silent
-    with torch.no_grad():
-        outs = head(feats, mask_feat, audio, shape)
-    for batched in (True, False):
-        head.train_cfg['batched_matching'] = batched
-        torch.manual_seed(3)
-        losses = head.loss_by_feat(outs, gt, valid)
-        assert torch.isfinite(losses['loss_cls']) and losses['loss_dice'] > 0
-    head.train_cfg['batched_matching'] = True
-    torch.manual_seed(3)
-    a = head.loss_by_feat(outs, gt, valid)
-    gt[3] = 0
-    torch.manual_seed(3)
-    b = head.loss_by_feat(outs, gt, valid)
-    for key in ('loss_cls', 'loss_dice'):
-        torch.testing.assert_close(a[key], b[key])
+    assert frame_head.predict(feats12, feats12[-1], audio, shape, seconds)[0].shape == (7, 32,
+                                                                                       32)

@@ -13,7 +13,7 @@ def _embeds():
 
 
 def test_aqdl_hand_computed():
-    loss = AQDLoss(d0=1.0, loss_weight=2.0)
+    loss = AQDLoss(d0=1.0, loss_weight=2.0, normalize=False)
     probs = torch.tensor([[0.9, 0.8, 0.7]])
     # n1 = 3: pairs (0,1) -> 1/0.25 = 4, (0,2) and (1,2) beyond d0 -> 0.
     # 2 / (3 * 4) * 4 = 2/3, times lambda1 = 2.
@@ -21,13 +21,13 @@ def test_aqdl_hand_computed():
     # delta1 = 0.75 keeps queries 0 and 1: n1 = 2 -> 2 / (2 * 3) * 4 = 4/3, times 2.
     assert loss(_embeds(), probs, 0.75).item() == pytest.approx(8 / 3, rel=1e-6)
     # d0 above 9 counts every pair: 4 + 1/9 + 1/6.25.
-    wide = AQDLoss(d0=10.0, loss_weight=1.0)
+    wide = AQDLoss(d0=10.0, loss_weight=1.0, normalize=False)
     expected = 2 / 12 * (4 + 1 / 9 + 1 / 6.25)
     assert wide(_embeds(), probs, 0.55).item() == pytest.approx(expected, rel=1e-6)
 
 
 def test_aqdl_degenerate_cases():
-    loss = AQDLoss(d0=1.0, loss_weight=2.0)
+    loss = AQDLoss(d0=1.0, loss_weight=2.0, normalize=False)
     # n1 < 2 and all below threshold give 0.
     assert loss(_embeds(), torch.tensor([[0.9, 0.1, 0.1]]), 0.55).item() == 0
     assert loss(_embeds(), torch.tensor([[0.1, 0.1, 0.1]]), 0.55).item() == 0
@@ -37,17 +37,29 @@ def test_aqdl_degenerate_cases():
         2 * (2 / 6) * 1e6, rel=1e-5)
 
 
-def test_aqdl_mean_over_frames_and_threshold_attribute():
-    loss = AQDLoss(d0=1.0, loss_weight=1.0)
+def test_aqdl_mean_over_frames():
+    loss = AQDLoss(d0=1.0, loss_weight=1.0, normalize=False)
     embeds = _embeds().detach().repeat(2, 1, 1)  # two frames
     probs = torch.tensor([[0.9, 0.8, 0.7], [0.9, 0.1, 0.1]])  # second frame: n1 = 1
     assert loss(embeds, probs, 0.55).item() == pytest.approx((2 / 3 + 0) / 2, rel=1e-6)
-    loss.threshold = 0.95  # what the ConfidenceThresholdHook sets
-    assert loss(embeds, probs).item() == 0
+    assert loss(embeds, probs, 0.95).item() == 0
+
+
+def test_aqdl_unit_normalised_distances():
+    """With ``normalize=True`` the distance is between unit vectors (in [0, 4]): the scale
+    of h(q) does not matter, only the angle."""
+    loss = AQDLoss(d0=1.5, loss_weight=1.0)
+    # u0 along x; u1 at 60 degrees (||.||^2 = 2 - 2 cos = 1); u2 opposite (4); any lengths.
+    embeds = torch.tensor([[[3.0, 0.0], [0.5 * 0.2, 0.866025 * 0.2], [-7.0, 0.0]]])
+    probs = torch.tensor([[0.9, 0.9, 0.9]])
+    # Pairs (0,1): 1/1 = 1 (< 1.5); (0,2) and (1,2) are 4 and 3 apart -> 0. 2/(3*4) * 1.
+    assert loss(embeds, probs, 0.5).item() == pytest.approx(1 / 6, rel=1e-4)
+    assert loss(embeds * 100, probs, 0.5).item() == pytest.approx(1 / 6, rel=1e-4)
+    assert AQDLoss(d0=0.9)(embeds, probs, 0.5).item() == 0
 
 
 def test_aqdl_gradient_pushes_close_queries_apart():
-    loss = AQDLoss(d0=1.0, loss_weight=2.0)
+    loss = AQDLoss(d0=1.0, loss_weight=2.0, normalize=False)
     embeds = _embeds()
     probs = torch.tensor([[0.9, 0.8, 0.7]], requires_grad=True)
     loss(embeds, probs, 0.55).backward()
@@ -114,3 +126,12 @@ def test_softmax_focal_reduction_and_alpha_list():
         5 * expected.sum().item() / 4, rel=1e-5)
     with pytest.raises(ValueError, match='3 classes'):
         SoftmaxFocalLoss(alpha=[0.5, 0.5])(logits, labels)
+
+
+def test_softmax_focal_float_alpha_weights_no_object_class():
+    """A float alpha gives every real class ``a`` and the last ("no object") ``1 - a``."""
+    logits = torch.tensor([[1.0, 0.0, -1.0], [0.0, 2.0, 0.0], [0.5, 0.5, 0.5]])
+    labels = torch.tensor([0, 1, 2])
+    ours = SoftmaxFocalLoss(alpha=0.25, reduction='none', loss_weight=1.0)(logits, labels)
+    plain = softmax_focal_loss(logits, labels, 2.0)
+    torch.testing.assert_close(ours, plain * torch.tensor([0.25, 0.25, 0.75]))

@@ -43,22 +43,34 @@ model = dict(
         num_decoder_layers=9,  # N2
         num_heads=8,
         feedforward_channels=2048,
-        num_classes=1,
+        num_classes=2,  # K: background (0) and sounding (1), plus "no object"
         deep_supervision=True,
-        loss_cls=dict(
-            type='SoftmaxFocalLoss', gamma=2.0, alpha=0.25, loss_weight=5.0),  # lambda3
-        loss_dice=dict(
-            type='DiceLoss',  # mmseg.models.losses.DiceLoss
-            use_sigmoid=True,
-            activate=True,
-            reduction='mean',
-            naive_dice=True,
-            eps=1.0,
-            ignore_index=None,
-            loss_weight=5.0,  # lambda4
-            loss_name='loss_dice'),
-        loss_aqdl=dict(type='AQDLoss', d0=1.0, loss_weight=2.0),  # lambda1
-        loss_aqml=dict(type='AQMLoss', loss_weight=2.0)),  # lambda2
+        criterion=dict(
+            type='AVSCriterion',  # projects.transavs.models.AVSCriterion
+            gt_instances='semantic',  # one instance per class present, background included
+            loss_cls=dict(
+                type='SoftmaxFocalLoss', gamma=2.0, alpha=0.25, loss_weight=5.0),  # lambda3
+            loss_mask=dict(
+                type='CrossEntropyLoss',  # mmseg.models.losses.CrossEntropyLoss
+                use_sigmoid=True,
+                reduction='mean',
+                avg_non_ignore=True,
+                loss_weight=5.0,  # Mask2Former's mask term
+                loss_name='loss_mask'),
+            loss_dice=dict(
+                type='DiceLoss',  # mmseg.models.losses.DiceLoss
+                use_sigmoid=True,
+                activate=True,
+                reduction='mean',
+                naive_dice=True,
+                eps=1.0,
+                ignore_index=None,
+                loss_weight=5.0,  # lambda4
+                loss_name='loss_dice'),
+            # lambda1; d0 on unit-normalised h(q) (squared distances in [0, 4])
+            loss_aqdl=dict(type='AQDLoss', d0=1.0, normalize=True, loss_weight=2.0),
+            loss_aqml=dict(type='AQMLoss', loss_weight=2.0),  # lambda2
+            confidence='max_class')),  # p_k of S1 / S2: the query's most probable real class
     train_cfg=dict(
         num_points=12544,
         oversample_ratio=3.0,
@@ -67,6 +79,7 @@ model = dict(
             type='HungarianAssigner',  # mmseg.models.assigners.HungarianAssigner
             match_costs=[
                 dict(type='ClassificationCost', weight=2.0),
+                dict(type='CrossEntropyLossCost', weight=5.0, use_sigmoid=True),
                 dict(type='DiceCost', weight=5.0, pred_act=True, eps=1.0)
             ])),
-    test_cfg=dict(frame_chunk=8))
+    test_cfg=dict(inference='eq14', frame_chunk=8))  # eq. 14-15

@@ -35,7 +35,8 @@ def confidence_threshold(iteration: int,
 
 @HOOKS.register_module()
 class ConfidenceThresholdHook(Hook):
-    """Sets delta1 (AQDL) and delta2 (AQML) before every training iteration.
+    """Sets delta1 (AQDL) and delta2 (AQML) before every training iteration, through the
+    model's ``set_confidence_thresholds(delta1, delta2)``.
 
     Both thresholds follow eq. 18 unless fixed (the paper's ablation "only fixed
     delta1 = 0.6" keeps delta1 at 0.6 and schedules delta2). The values are a function of
@@ -74,25 +75,17 @@ class ConfidenceThresholdHook(Hook):
                 scheduled if self.delta2 is None else float(self.delta2))
 
     @staticmethod
-    def _losses(runner):
-        from ...models.losses import AQDLoss, AQMLoss
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        aqdl = [m for m in model.modules() if isinstance(m, AQDLoss)]
-        aqml = [m for m in model.modules() if isinstance(m, AQMLoss)]
-        return aqdl, aqml
+    def _model(runner):
+        return runner.model.module if is_model_wrapper(runner.model) else runner.model
 
     def before_train(self, runner) -> None:
-        aqdl, aqml = self._losses(runner)
-        if not aqdl and not aqml:
-            runner.logger.warning('ConfidenceThresholdHook: the model has no AQDLoss or '
-                                  'AQMLoss; the hook does nothing.')
+        if not hasattr(self._model(runner), 'set_confidence_thresholds'):
+            raise TypeError(f'ConfidenceThresholdHook: {type(self._model(runner)).__name__} '
+                            'has no set_confidence_thresholds(delta1, delta2) method; use it '
+                            'with TransAVS (or remove the hook)')
 
     def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
         delta1, delta2 = self.thresholds(runner.iter)
-        aqdl, aqml = self._losses(runner)
-        for loss in aqdl:
-            loss.threshold = delta1
-        for loss in aqml:
-            loss.threshold = delta2
+        self._model(runner).set_confidence_thresholds(delta1, delta2)
         runner.message_hub.update_scalar('train/delta1', delta1)
         runner.message_hub.update_scalar('train/delta2', delta2)

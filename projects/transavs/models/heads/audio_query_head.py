@@ -1,29 +1,29 @@
-"""The audio-query transformer head of TransAVS (paper eq. 1-8, 13-15)."""
+"""The audio-query transformer head of TransAVS (paper eq. 1-8, 14-15)."""
 import math
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmcv.ops import point_sample
-from mmengine.dist import all_reduce
 from mmengine.model import BaseModule
-from mmengine.structures import InstanceData
-from mmseg.models.utils import get_uncertain_point_coords_with_randomness
 from mmseg.registry import MODELS
-from mmseg.utils.mask_classification import MatchMasks
 from torch import Tensor
 from torch.utils.checkpoint import checkpoint
 
 from ..layers import AudioQueryEncoder, AudioVisualDecoderLayer, SinePositionalEncoding2D
-from ..task_modules import match_single_instance
+from ..utils import resample_to_stride
 
-__all__ = ['AudioQueryHead']
+__all__ = ['AudioQueryHead', 'INFERENCE_RULES']
+
+INFERENCE_RULES = ('eq14', 'threshold')
 
 
 @MODELS.register_module()
 class AudioQueryHead(BaseModule):
     """Audio queries that find and segment the sounding objects of each frame.
+
+    The head is the network and its inference; targets, matching and losses live in the
+    criterion (:class:`AVSCriterion`, built from ``criterion``), which :meth:`loss` calls.
 
     - Audio queries (eq. 1-3, :class:`AudioQueryEncoder`): per clip from all ``T`` audio
       embeddings and shared by the clip's ``T`` frames (``query_mode='clip'``), or per frame
@@ -33,14 +33,9 @@ class AudioQueryHead(BaseModule):
       scales in the order ``f^2, f^3, f^1, f^2, ...``.
     - Masks (eq. 7): ``sigmoid(F_av W_2 f_v^4)``, computed at the mask-feature stride and
       upsampled bilinearly (equal to eq. 7 with ``f_v^4`` the bilinear upsampling of
-      ``f_v^3``). Classes (eq. 8): ``softmax(g(F_av))`` over ``K = num_classes + 1``
-      classes, class 0 = "sounding object", the last = "not sounding".
-    - Losses (eq. 13): per supervised layer the focal class loss and the dice loss on
-      ``num_points`` importance-sampled points after Hungarian matching (mmseg's
-      ``MatchMasks`` + ``HungarianAssigner``; a frame's ground-truth instance is its union
-      foreground mask, none when empty; frames without annotation are not supervised);
-      AQDL (eq. 9-10, on ``h(q)`` with ``h`` a learnable ``d x d`` projection) and AQML
-      (eq. 11-12) on the final layer, over all frames.
+      ``f_v^3``). Classes (eq. 8): ``softmax(g(F_av))`` over the ``K = num_classes`` real
+      classes (class 0 = background; S4/MS3: 1 = sounding) and the "no object" class (last).
+    - ``h`` of eq. 10: a learnable ``d x d`` projection of the final queries for AQDL.
     - Inference (eq. 14-15): see :meth:`predict_by_feat`.
 
     Args:
@@ -56,23 +51,21 @@ class AudioQueryHead(BaseModule):
         feedforward_channels (int): decoder FFN width. Defaults to 2048.
         dropout (float): attention/FFN dropout. Defaults to 0.
         num_levels (int): visual scales attended in round robin. Defaults to 3.
-        num_classes (int): foreground classes (1: "sounding"). Defaults to 1.
+        num_classes (int): ``K`` real classes, background (0) included. Defaults to 2
+            (S4/MS3: background, sounding).
         aux_mask_stride (int): stride of the masks of intermediate (deep-supervision)
             layers; the final layer's masks use the pixel decoder's finest stride.
             Defaults to 4.
-        aqml_stride (int): stride of the masks that AQML compares. Defaults to 4.
         deep_supervision (bool): supervise every decoder layer. Defaults to True.
         fused_attention (bool): use ``scaled_dot_product_attention``. Defaults to True.
         with_cp (bool): activation checkpointing of the decoder layers during training
             (less memory, one more forward). Defaults to False.
-        cls_prior_prob (float): initial probability of "sounding" (bias initialisation,
-            as for focal losses). Defaults to 0.01.
-        loss_cls, loss_dice, loss_aqdl, loss_aqml (dict): loss configs (eq. 13).
-        train_cfg (dict): ``num_points``, ``oversample_ratio``, ``importance_sample_ratio``,
-            ``assigner`` and ``batched_matching`` (True: the batched single-instance matcher,
-            equal to the assigner's result for frames with at most one instance and free of
-            host synchronisation; False: mmseg's per-frame ``MatchMasks``).
-        test_cfg (dict): ``competition`` (``'sounding'`` or ``'all'``, see
+        cls_prior_prob (float): initial probability of each real class (bias
+            initialisation, as for focal losses). Defaults to 0.01.
+        criterion (dict): the criterion config (:class:`AVSCriterion`); its
+            ``num_classes`` defaults to the head's.
+        train_cfg (dict, optional): the criterion's ``train_cfg`` (points, assigner).
+        test_cfg (dict, optional): ``inference`` (``'eq14'`` or ``'threshold'``, see
             :meth:`predict_by_feat`) and ``frame_chunk`` (frames upsampled at once).
         init_cfg (dict, optional): initialisation config.
     """
@@ -90,27 +83,13 @@ class AudioQueryHead(BaseModule):
                  feedforward_channels: int = 2048,
                  dropout: float = 0.0,
                  num_levels: int = 3,
-                 num_classes: int = 1,
+                 num_classes: int = 2,
                  aux_mask_stride: int = 4,
-                 aqml_stride: int = 4,
                  deep_supervision: bool = True,
                  fused_attention: bool = True,
                  with_cp: bool = False,
                  cls_prior_prob: float = 0.01,
-                 loss_cls: dict = dict(
-                     type='SoftmaxFocalLoss', gamma=2.0, alpha=0.25, loss_weight=5.0),
-                 loss_dice: dict = dict(
-                     type='DiceLoss',
-                     use_sigmoid=True,
-                     activate=True,
-                     reduction='mean',
-                     naive_dice=True,
-                     eps=1.0,
-                     ignore_index=None,
-                     loss_weight=5.0,
-                     loss_name='loss_dice'),
-                 loss_aqdl: Optional[dict] = dict(type='AQDLoss', d0=1.0, loss_weight=2.0),
-                 loss_aqml: Optional[dict] = dict(type='AQMLoss', loss_weight=2.0),
+                 criterion: dict = dict(type='AVSCriterion'),
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
@@ -118,6 +97,12 @@ class AudioQueryHead(BaseModule):
         if query_mode not in ('clip', 'frame'):
             raise ValueError(f"AudioQueryHead: query_mode must be 'clip' or 'frame', "
                              f'got {query_mode!r}')
+        if num_classes < 2:
+            raise ValueError(f'AudioQueryHead: num_classes counts the background class too '
+                             f'(S4/MS3: 2), got {num_classes}')
+        if not 0 < cls_prior_prob * num_classes < 1:
+            raise ValueError(f'AudioQueryHead: cls_prior_prob x num_classes must lie in '
+                             f'(0, 1), got {cls_prior_prob} x {num_classes}')
         self.embed_dims = embed_dims
         self.num_queries = num_queries
         self.num_frames = num_frames
@@ -125,7 +110,6 @@ class AudioQueryHead(BaseModule):
         self.num_levels = num_levels
         self.num_classes = num_classes
         self.aux_mask_stride = aux_mask_stride
-        self.aqml_stride = aqml_stride
         self.deep_supervision = deep_supervision
         self.with_cp = with_cp
         self.cls_prior_prob = cls_prior_prob
@@ -153,39 +137,35 @@ class AudioQueryHead(BaseModule):
         self.mask_proj = nn.Conv2d(in_channels, embed_dims, 1)  # W_2 of eq. 7
         self.aqdl_proj = nn.Linear(embed_dims, embed_dims)  # h of eq. 10
 
-        self.loss_cls = MODELS.build(loss_cls)
-        self.loss_dice = MODELS.build(loss_dice)
-        self.loss_aqdl = MODELS.build(loss_aqdl) if loss_aqdl else None
-        self.loss_aqml = MODELS.build(loss_aqml) if loss_aqml else None
-
-        self.train_cfg = dict(
-            batched_matching=True,
-            num_points=12544,
-            oversample_ratio=3.0,
-            importance_sample_ratio=0.75,
-            assigner=dict(
-                type='HungarianAssigner',
-                match_costs=[
-                    dict(type='ClassificationCost', weight=2.0),
-                    dict(type='DiceCost', weight=5.0, pred_act=True, eps=1.0)
-                ]))
-        self.train_cfg.update(train_cfg or {})
-        self.test_cfg = dict(competition='sounding', frame_chunk=8)
+        criterion = dict(criterion)
+        criterion.setdefault('num_classes', num_classes)
+        if criterion['num_classes'] != num_classes:
+            raise ValueError(f'AudioQueryHead: criterion.num_classes '
+                             f'({criterion["num_classes"]}) differs from the head\'s '
+                             f'({num_classes})')
+        if train_cfg is not None:
+            criterion.setdefault('train_cfg', train_cfg)
+        self.criterion = MODELS.build(criterion)
+        self.test_cfg = dict(inference='eq14', frame_chunk=8)
         self.test_cfg.update(test_cfg or {})
-        self.matcher = MatchMasks(
-            num_points=self.train_cfg['num_points'],
-            num_queries=num_queries,
-            num_classes=num_classes,
-            assigner=self.train_cfg['assigner'])
+        if self.test_cfg['inference'] not in INFERENCE_RULES:
+            raise ValueError(f'AudioQueryHead: test_cfg.inference must be one of '
+                             f'{INFERENCE_RULES}, got {self.test_cfg["inference"]!r}')
 
     def init_weights(self) -> None:
         super().init_weights()
         if self.init_cfg is None:
-            # Focal-loss prior: p(sounding) = cls_prior_prob for every query at the start.
+            # Focal-loss prior: every real class starts at probability cls_prior_prob for
+            # every query (softmax over K real classes + "no object" with bias 0).
+            prior = self.cls_prior_prob
             nn.init.zeros_(self.cls_embed.bias)
             with torch.no_grad():
                 self.cls_embed.bias[:self.num_classes] = math.log(
-                    self.cls_prior_prob / (1 - self.cls_prior_prob))
+                    prior / (1 - self.num_classes * prior))
+
+    def set_confidence_thresholds(self, delta1: float, delta2: float) -> None:
+        """Sets delta1 (AQDL) and delta2 (AQML) of the criterion (eq. 18)."""
+        self.criterion.set_thresholds(delta1, delta2)
 
     # ----------------------------------------------------------------------------- forward
     def build_queries(self,
@@ -267,8 +247,8 @@ class AudioQueryHead(BaseModule):
         tokens, positions = self._flatten_scales(feats)
         query_pos = self.query_pos.weight[None].to(query.dtype)  # [1, N, d]
         mask_embed = self.mask_proj(mask_feat)  # W_2 f_v^3: [F, d, h_m, w_m]
-        aux_embed = self._resample_to_stride(mask_embed, input_shape,
-                                             self.aux_mask_stride) if with_aux else None
+        aux_embed = resample_to_stride(mask_embed, input_shape,
+                                       self.aux_mask_stride) if with_aux else None
 
         cls_logits, mask_logits = [], []
         for idx, layer in enumerate(self.layers):
@@ -290,168 +270,31 @@ class AudioQueryHead(BaseModule):
             mask_logits=mask_logits,
             query_embed=self.decoder_norm(query))
 
-    @staticmethod
-    def _resample_to_stride(x: Tensor, input_shape: Tuple[int, int], stride: int) -> Tensor:
-        """Average-pools (or keeps) ``x`` to ``input_shape / stride``."""
-        size = (math.ceil(input_shape[0] / stride), math.ceil(input_shape[1] / stride))
-        if tuple(x.shape[-2:]) == size:
-            return x
-        if x.shape[-2] > size[0]:
-            return F.adaptive_avg_pool2d(x, size)
-        return F.interpolate(x, size=size, mode='bilinear', align_corners=False)
-
     # -------------------------------------------------------------------------------- loss
     def loss(self, feats: Sequence[Tensor], mask_feat: Tensor, audio_feat: Tensor,
-             gt_masks: Tensor, gt_valid: Tensor) -> Dict[str, Tensor]:
-        """Forward and losses.
+             gt_sem_seg: Tensor, gt_valid: Tensor) -> Dict[str, Tensor]:
+        """Forward and the criterion's losses (eq. 13).
 
         Args:
             feats, mask_feat, audio_feat: as in :meth:`forward`.
-            gt_masks (Tensor): ``[B*T, H, W]`` binary ground truth at the input size.
+            gt_sem_seg (Tensor): ``[B*T, H, W]`` labels at the input size (0 = background).
             gt_valid (Tensor): ``[B*T]`` bool, annotated frames.
 
         Returns:
-            dict[str, Tensor]: the loss terms of eq. 13 (intermediate layers prefixed
-            ``d{i}.``).
+            dict[str, Tensor]: the loss terms (intermediate layers prefixed ``d{i}.``) and
+            the logged sizes of the AQDL/AQML query sets.
         """
-        outs = self.forward(feats, mask_feat, audio_feat, tuple(gt_masks.shape[-2:]),
+        outs = self.forward(feats, mask_feat, audio_feat, tuple(gt_sem_seg.shape[-2:]),
                             with_aux=self.deep_supervision)
-        return self.loss_by_feat(outs, gt_masks, gt_valid)
+        return self.loss_by_feat(outs, gt_sem_seg, gt_valid)
 
-    def loss_by_feat(self, outs: Dict[str, object], gt_masks: Tensor,
+    def loss_by_feat(self, outs: Dict[str, object], gt_sem_seg: Tensor,
                      gt_valid: Tensor) -> Dict[str, Tensor]:
-        """Losses from :meth:`forward`'s outputs; see :meth:`loss`."""
-        cls_logits: List[Tensor] = outs['cls_logits']
-        mask_logits: List[Tensor] = outs['mask_logits']
-        batched = self.train_cfg.get('batched_matching', True) and self.num_classes == 1
-        if not batched:
-            valid_idx = gt_valid.nonzero().squeeze(1)  # supervised frames
-            gt_instances = self._frame_instances(gt_masks[valid_idx])
-
-        losses = dict()
-        num_layers = len(cls_logits)
-        for layer, (cls, masks) in enumerate(zip(cls_logits, mask_logits)):
-            prefix = '' if layer == num_layers - 1 else f'd{layer}.'
-            if batched:
-                loss_cls, loss_dice = self._single_instance_losses(cls, masks, gt_masks,
-                                                                   gt_valid)
-            else:
-                loss_cls, loss_dice = self._supervised_losses(cls[valid_idx],
-                                                              masks[valid_idx], gt_instances)
-            losses[prefix + self.loss_cls.loss_name] = loss_cls
-            losses[prefix + self.loss_dice.loss_name] = loss_dice
-
-        probs = cls_logits[-1].softmax(-1)[..., :self.num_classes].sum(-1)  # [F, N]
-        if self.loss_aqdl is not None:  # eq. 9-10 on u = h(q)
-            embeds = self.aqdl_proj(outs['query_embed'])  # [F, N, d]
-            losses[self.loss_aqdl.loss_name] = self.loss_aqdl(embeds, probs)
-        if self.loss_aqml is not None:  # eq. 11-12
-            size = gt_masks.shape[-2:]
-            masks = self._resample_to_stride(mask_logits[-1], size, self.aqml_stride)
-            losses[self.loss_aqml.loss_name] = self.loss_aqml(masks.sigmoid(), probs)
-        return losses
-
-    @staticmethod
-    def _frame_instances(gt_masks: Tensor) -> List[InstanceData]:
-        """Per frame one instance, the union of its sounding objects; none when silent."""
-        gt_instances = []
-        for frame_mask in gt_masks:
-            foreground = frame_mask > 0
-            if foreground.any():
-                labels = torch.zeros(1, dtype=torch.long, device=gt_masks.device)
-                masks = foreground[None].long()
-            else:  # annotated but silent frame: every query is "not sounding"
-                labels = torch.zeros(0, dtype=torch.long, device=gt_masks.device)
-                masks = foreground.new_zeros((0, *foreground.shape)).long()
-            gt_instances.append(InstanceData(labels=labels, masks=masks))
-        return gt_instances
-
-    def _num_total(self, num_gts: Tensor) -> Tensor:
-        """Instances per process, averaged over processes, at least 1 (a tensor)."""
-        num_total = num_gts.float().reshape(1)
-        all_reduce(num_total, op='mean')
-        return num_total.clamp(min=1)[0]
-
-    def _dice_on_points(self, matched: Tensor, targets: Tensor, weight: Tensor,
-                        num_total) -> Tensor:
-        """Dice loss on importance-sampled points (Mask2Former).
-
-        Args:
-            matched (Tensor): ``[M, h, w]`` logits of the matched queries.
-            targets (Tensor): ``[M, H, W]`` their binary ground truth.
-            weight (Tensor, optional): ``[M]`` per-instance weights.
-            num_total: the normaliser (number of instances).
-        """
-        with torch.no_grad():
-            coords = get_uncertain_point_coords_with_randomness(
-                matched[:, None].float(), None, self.train_cfg['num_points'],
-                self.train_cfg['oversample_ratio'],
-                self.train_cfg['importance_sample_ratio'])  # [M, P, 2]
-            point_targets = point_sample(targets[:, None].float(), coords).squeeze(1)
-        point_preds = point_sample(matched[:, None].float(), coords).squeeze(1)  # [M, P]
-        return self.loss_dice(point_preds, point_targets, weight=weight,
-                              avg_factor=num_total)
-
-    def _single_instance_losses(self, cls: Tensor, masks: Tensor, gt_masks: Tensor,
-                                gt_valid: Tensor) -> Tuple[Tensor, Tensor]:
-        """Focal and dice losses of one layer, batched over frames, without host syncs.
-
-        Equal to :meth:`_supervised_losses` (mmseg's matcher) for frames with at most one
-        instance: matching is an argmin over queries (:func:`match_single_instance`);
-        frames without annotation and frames without an instance enter with zero weights.
-
-        Args:
-            cls (Tensor): ``[F, N, K]`` logits of all frames.
-            masks (Tensor): ``[F, N, h, w]`` mask logits.
-            gt_masks (Tensor): ``[F, H, W]`` ground truth.
-            gt_valid (Tensor): ``[F]`` bool, annotated frames.
-        """
-        num_frames, num_queries = cls.shape[:2]
-        frames = torch.arange(num_frames, device=cls.device)
-        targets = (gt_masks > 0)  # [F, H, W]
-        has_gt = targets.flatten(1).any(1) & gt_valid  # [F]
-        coords = torch.rand(num_frames, self.train_cfg['num_points'], 2, device=cls.device)
-        with torch.no_grad():
-            # queries as channels: [F, N, h, w] at [F, P, 2] -> [F, N, P]
-            point_logits = point_sample(masks.float(), coords)
-            point_targets = point_sample(targets[:, None].float(), coords)[:, 0]  # [F, P]
-        matched_idx = match_single_instance(cls, point_logits, point_targets,
-                                            self.train_cfg['assigner']['match_costs'])
-        labels = torch.full((num_frames, num_queries), self.num_classes, dtype=torch.long,
-                            device=cls.device)
-        labels[frames, matched_idx] = torch.where(has_gt, 0, self.num_classes)
-        num_total = self._num_total(has_gt.sum())
-        weight = gt_valid[:, None].expand(num_frames, num_queries).float()
-        loss_cls = self.loss_cls(cls.flatten(0, 1), labels.flatten(), weight=weight.flatten(),
-                                 avg_factor=num_total)
-        matched = masks[frames, matched_idx]  # [F, h, w]
-        loss_dice = self._dice_on_points(matched, targets, has_gt.float(), num_total)
-        return loss_cls, loss_dice
-
-    def _supervised_losses(self, cls: Tensor, masks: Tensor,
-                           gt_instances: List[InstanceData]) -> Tuple[Tensor, Tensor]:
-        """Focal class loss and point-sampled dice loss of one layer (mmseg's matcher).
-
-        Args:
-            cls (Tensor): ``[Fv, N, K]`` logits of the supervised frames.
-            masks (Tensor): ``[Fv, N, h, w]`` mask logits.
-            gt_instances (list[InstanceData]): per supervised frame.
-
-        Returns:
-            tuple[Tensor, Tensor]: the weighted class and dice losses.
-        """
-        if cls.shape[0] == 0:  # nothing annotated in this batch
-            zero = cls.sum() * 0 + masks.sum() * 0
-            return zero, zero
-        labels, mask_targets, mask_weights, num_gts = self.matcher.get_targets(
-            cls, masks, gt_instances)
-        num_total = self._num_total(cls.new_tensor(num_gts))
-        loss_cls = self.loss_cls(cls.flatten(0, 1), labels.flatten(0, 1),
-                                 avg_factor=num_total)
-        if mask_targets.shape[0] == 0:
-            return loss_cls, masks.sum() * 0
-        matched = masks[mask_weights > 0]  # [num_gts, h, w]
-        return loss_cls, self._dice_on_points(matched, mask_targets, None, num_total)
+        """The criterion's losses from :meth:`forward`'s outputs; see :meth:`loss`."""
+        outs = dict(outs)
+        if self.criterion.loss_aqdl is not None:
+            outs['aqdl_embed'] = self.aqdl_proj(outs['query_embed'])  # h(q) of eq. 10
+        return self.criterion(outs, gt_sem_seg, gt_valid)
 
     # --------------------------------------------------------------------------- inference
     def predict(self,
@@ -459,59 +302,71 @@ class AudioQueryHead(BaseModule):
                 mask_feat: Tensor,
                 audio_feat: Tensor,
                 input_shape: Tuple[int, int],
-                frame_seconds: Optional[Tensor] = None) -> Tensor:
-        """Forward and inference; returns the ``[B*T, H, W]`` foreground probability."""
+                frame_seconds: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
+        """Forward and inference; see :meth:`predict_by_feat`."""
         outs = self.forward(feats, mask_feat, audio_feat, input_shape, with_aux=False,
                             frame_seconds=frame_seconds)
         return self.predict_by_feat(outs['cls_logits'][-1], outs['mask_logits'][-1],
                                     input_shape)
 
     def predict_by_feat(self, cls_logits: Tensor, mask_logits: Tensor,
-                        out_shape: Tuple[int, int]) -> Tensor:
+                        out_shape: Tuple[int, int]) -> Tuple[Tensor, Tensor]:
         """Inference of eq. 14-15.
 
-        Each query takes its most probable class ``c_i`` (eq. 15) with score ``p_i(c_i)``,
-        and each pixel goes to the query maximising ``p_i(c_i) m_i(x, y)`` (eq. 14).
-        ``test_cfg.competition`` decides which queries compete:
+        Each query takes its most probable real class ``c_i = argmax_{c < K} p_i(c)``
+        (eq. 15, "no object" excluded) with score ``p_i(c_i)`` (eq. 8's softmax, which the
+        "no object" probability lowers). ``test_cfg.inference`` picks the pixel rule:
 
-        - ``'sounding'`` (default): as MaskFormer's inference, queries whose class is the
-          "no object" class ("not sounding") are filtered out before the argmax, since
-          nothing supervises their masks (only matched queries get mask losses). The
-          foreground probability is the winning score ``max_{c_i = sounding} p_i m_i``,
-          and a pixel is sounding when it exceeds 0.5.
-        - ``'all'``: literally every query competes; the pixel is sounding when the winner is
-          a sounding query. The probability is ``s_fg / (s_fg + s_bg)`` with ``s_fg``
-          (``s_bg``) the best score among sounding (not-sounding) queries, above 0.5 exactly
-          where the winner is sounding.
+        - ``'eq14'`` (default, the paper's): each pixel goes to the query maximising
+          ``p_i(c_i) m_i(x, y)`` and takes its class ``c_i``. The foreground (sounding)
+          probability is ``s_fg / (s_fg + s_bg)``, ``s_fg`` (``s_bg``) the best score among
+          queries of a sounding (the background) class; it is above 0.5 exactly where the
+          winning query's class is not background.
+        - ``'threshold'``: background does not compete; a pixel takes the class of its best
+          sounding-class query when that score exceeds 0.5, and ``s_fg`` is the probability
+          (MaskFormer's filtering; the inference of the ``'union'`` targets, where no query
+          learns the background).
 
         Args:
-            cls_logits (Tensor): ``[F, N, K]``.
+            cls_logits (Tensor): ``[F, N, K + 1]``.
             mask_logits (Tensor): ``[F, N, h, w]``.
             out_shape (tuple[int, int]): output size ``(H, W)``.
 
         Returns:
-            Tensor: ``[F, H, W]`` float32 foreground probability.
+            tuple[Tensor, Tensor]: ``[F, H, W]`` float32 foreground probability and
+            ``[F, H, W]`` long class map (0 = background).
         """
-        competition = self.test_cfg.get('competition', 'sounding')
-        if competition not in ('sounding', 'all'):
-            raise ValueError(f"test_cfg.competition must be 'sounding' or 'all', got "
-                             f'{competition!r}')
+        rule = self.test_cfg.get('inference', 'eq14')
+        if rule not in INFERENCE_RULES:
+            raise ValueError(f'test_cfg.inference must be one of {INFERENCE_RULES}, got '
+                             f'{rule!r}')
         probs = cls_logits.float().softmax(-1)  # eq. 8
-        score, label = probs.max(-1)  # eq. 15: p_i(c_i), c_i; [F, N]
-        sounding = (label < self.num_classes)[..., None, None]  # [F, N, 1, 1]
+        score, label = probs[..., :self.num_classes].max(-1)  # eq. 15: p_i(c_i), c_i; [F, N]
+        sounding = (label != 0)[..., None, None]  # [F, N, 1, 1]
         chunk = max(1, int(self.test_cfg.get('frame_chunk', 8)))
-        out = []
+        fg_probs, class_maps = [], []
         for start in range(0, mask_logits.shape[0], chunk):
             sl = slice(start, start + chunk)
             masks = F.interpolate(mask_logits[sl].float(), size=out_shape,
                                   mode='bilinear', align_corners=False).sigmoid()
-            weighted = score[sl, :, None, None] * masks  # eq. 14: [f, N, H, W]
-            s_fg = weighted.masked_fill(~sounding[sl], 0).amax(1)  # [f, H, W]
-            if competition == 'sounding':
-                out.append(s_fg)
-                continue
-            s_bg = weighted.masked_fill(sounding[sl], 0).amax(1)
-            total = s_fg + s_bg
-            out.append(torch.where(total > 0, s_fg / total.clamp(min=1e-12),
-                                   torch.zeros_like(total)))
-        return torch.cat(out)
+            weighted = score[sl, :, None, None] * masks  # eq. 14 scores: [f, N, H, W]
+            fg_weighted = weighted.masked_fill(~sounding[sl], -1.0)
+            s_fg, fg_winner = fg_weighted.max(1)  # best sounding query: [f, H, W]
+            s_fg = s_fg.clamp(min=0)  # 0 where no query has a sounding class
+            if rule == 'threshold':
+                is_fg = s_fg > 0.5
+                prob, winner = s_fg, fg_winner
+            else:
+                s_bg = weighted.masked_fill(sounding[sl], 0).amax(1)
+                is_fg = s_fg > s_bg  # eq. 14: the winner has a sounding class
+                winner = fg_winner
+                total = s_fg + s_bg
+                prob = torch.where(total > 0, s_fg / total.clamp(min=1e-12),
+                                   torch.zeros_like(total))
+                # Rounding must not move the probability across 0.5 against eq. 14.
+                prob = torch.where(is_fg, prob.clamp(min=math.nextafter(0.5, 1.0)),
+                                   prob.clamp(max=0.5))
+            winner_class = label[sl].gather(1, winner.flatten(1)).view_as(winner)
+            class_maps.append(torch.where(is_fg, winner_class, torch.zeros_like(winner)))
+            fg_probs.append(prob)
+        return torch.cat(fg_probs), torch.cat(class_maps)

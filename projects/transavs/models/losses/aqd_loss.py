@@ -1,6 +1,7 @@
 """Audio Query Distance Loss (AQDL), paper eq. 9-10."""
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from mmseg.registry import MODELS
 from torch import Tensor
 
@@ -14,7 +15,7 @@ def aqd_pair_terms(embeds: Tensor, d0: float, eps: float = 1e-6) -> Tensor:
 
     Args:
         embeds (Tensor): ``[F, N, d]`` projected query embeddings ``u = h(q)``.
-        d0 (float): the distance threshold.
+        d0 (float): the squared-distance threshold.
         eps (float): lower clamp of the squared distance.
 
     Returns:
@@ -37,13 +38,18 @@ class AQDLoss(nn.Module):
         L_AQDL = 2 / (n1 (n1 + 1)) * sum_{i<j in S1} d(q_i, q_j),   S1 = {p_k > delta1}
 
     computed per frame (0 for a frame with ``n1 < 2``) and averaged over the batch's frames.
-    The projection ``h`` lives in the head; this module receives ``u = h(q)``.
+    The projection ``h`` lives in the head; this module receives ``h(q)``.
+
+    The paper gives neither ``d0`` nor the scale of ``h(q)``. With ``normalize=True`` (the
+    default) ``u = h(q) / ||h(q)||`` lies on the unit sphere, so squared distances lie in
+    ``[0, 4]`` (``2 - 2 cos``) and ``d0`` has a fixed meaning: ``d0 = 1`` penalises pairs
+    closer than 60 degrees. Unnormalised LayerNorm-scaled queries have squared distances of
+    order ``2 d``, far above any small ``d0``, and the loss never acts.
 
     Args:
         d0 (float): squared-distance threshold below which a pair is penalised.
         loss_weight (float): lambda1 of eq. 13. Defaults to 2.0.
-        threshold (float): delta1, used when ``forward`` gets none; the
-            :class:`ConfidenceThresholdHook` updates it during training. Defaults to 0.55.
+        normalize (bool): unit-normalise ``h(q)`` before the distance. Defaults to True.
         eps (float): lower clamp of the squared distance. Defaults to 1e-6.
         loss_name (str): key in the loss dict. Defaults to ``'loss_aqdl'``.
     """
@@ -51,7 +57,7 @@ class AQDLoss(nn.Module):
     def __init__(self,
                  d0: float,
                  loss_weight: float = 2.0,
-                 threshold: float = 0.55,
+                 normalize: bool = True,
                  eps: float = 1e-6,
                  loss_name: str = 'loss_aqdl') -> None:
         super().__init__()
@@ -59,23 +65,23 @@ class AQDLoss(nn.Module):
             raise ValueError(f'AQDLoss: d0 must be positive, got {d0}')
         self.d0 = float(d0)
         self.loss_weight = float(loss_weight)
-        self.threshold = float(threshold)
+        self.normalize = bool(normalize)
         self.eps = float(eps)
         self._loss_name = loss_name
 
-    def forward(self, embeds: Tensor, probs: Tensor,
-                threshold: float = None) -> Tensor:
+    def forward(self, embeds: Tensor, probs: Tensor, threshold: float) -> Tensor:
         """Computes the weighted loss.
 
         Args:
             embeds (Tensor): ``[F, N, d]`` projected query embeddings ``h(q)``.
-            probs (Tensor): ``[F, N]`` probability of "sounding" (not differentiated).
-            threshold (float, optional): delta1; defaults to ``self.threshold``.
+            probs (Tensor): ``[F, N]`` query confidences ``p_k`` (not differentiated).
+            threshold (float): delta1.
 
         Returns:
             Tensor: scalar ``loss_weight * L_AQDL``.
         """
-        threshold = self.threshold if threshold is None else threshold
+        if self.normalize:
+            embeds = F.normalize(embeds.float(), dim=-1)
         pairs, n = selected_pairs(probs, threshold)  # [F, N, N], [F]
         terms = aqd_pair_terms(embeds, self.d0, self.eps)  # [F, N, N]
         return self.loss_weight * pair_average(terms, pairs, n).to(embeds.dtype)

@@ -38,33 +38,27 @@ class AQMLoss(nn.Module):
 
     Args:
         loss_weight (float): lambda2 of eq. 13. Defaults to 2.0.
-        threshold (float): delta2, used when ``forward`` gets none; the
-            :class:`ConfidenceThresholdHook` updates it during training. Defaults to 0.55.
         loss_name (str): key in the loss dict. Defaults to ``'loss_aqml'``.
     """
 
     def __init__(self,
                  loss_weight: float = 2.0,
-                 threshold: float = 0.55,
                  loss_name: str = 'loss_aqml') -> None:
         super().__init__()
         self.loss_weight = float(loss_weight)
-        self.threshold = float(threshold)
         self._loss_name = loss_name
 
-    def forward(self, masks: Tensor, probs: Tensor,
-                threshold: float = None) -> Tensor:
+    def forward(self, masks: Tensor, probs: Tensor, threshold: float) -> Tensor:
         """Computes the weighted loss.
 
         Args:
             masks (Tensor): ``[F, N, H, W]`` mask probabilities in ``[0, 1]``.
-            probs (Tensor): ``[F, N]`` probability of "sounding" (not differentiated).
-            threshold (float, optional): delta2; defaults to ``self.threshold``.
+            probs (Tensor): ``[F, N]`` query confidences ``p_k`` (not differentiated).
+            threshold (float): delta2.
 
         Returns:
             Tensor: scalar ``loss_weight * L_AQML``.
         """
-        threshold = self.threshold if threshold is None else threshold
         pairs, n = selected_pairs(probs, threshold)  # [F, N, N], [F]
         terms = aqm_pair_terms(masks)  # [F, N, N]
         return self.loss_weight * pair_average(terms, pairs, n).to(masks.dtype)

@@ -4,21 +4,32 @@ from typing import Tuple
 import torch
 from torch import Tensor
 
-__all__ = ['selected_pairs', 'pair_average']
+__all__ = ['selected_pairs', 'pair_average', 'selection_sizes']
+
+
+def _selected(probs: Tensor, threshold: float) -> Tensor:
+    """``[F, N]`` bool: ``p > delta``, the rule of the sets ``S_1`` (eq. 9) and ``S_2`` (eq. 11);
+    the selection carries no gradient."""
+    return (probs > threshold).detach()
+
+
+def selection_sizes(probs: Tensor, threshold: float) -> Tensor:
+    """``|S|`` per frame, ``[F]`` long (for logging how many queries a loss sees)."""
+    return _selected(probs, threshold).sum(dim=1)
 
 
 def selected_pairs(probs: Tensor, threshold: float) -> Tuple[Tensor, Tensor]:
     """Pairs ``i < j`` of queries that are both confident enough.
 
     Args:
-        probs (Tensor): ``[F, N]`` probability of "sounding" per frame and query.
+        probs (Tensor): ``[F, N]`` confidence of each query (see ``AVSCriterion``).
         threshold (float): the confidence threshold delta (a query needs ``p > delta``).
 
     Returns:
         tuple[Tensor, Tensor]: bool ``[F, N, N]``, true where ``i < j`` and both
         ``p_i, p_j > delta``; and ``n = |S|`` per frame, ``[F]``.
     """
-    selected = (probs > threshold).detach()  # [F, N]; selection carries no gradient
+    selected = _selected(probs, threshold)  # [F, N]
     num_queries = probs.shape[1]
     upper = torch.ones(num_queries, num_queries, dtype=torch.bool,
                        device=probs.device).triu(diagonal=1)

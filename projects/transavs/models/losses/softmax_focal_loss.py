@@ -45,10 +45,10 @@ class SoftmaxFocalLoss(nn.Module):
 
     Args:
         gamma (float): focusing parameter. Defaults to 2.0.
-        alpha (float | list[float], optional): class balance. A float ``a`` gives class 0
-            (for TransAVS: "sounding") weight ``a`` and every other class ``1 - a``, as the
-            sigmoid focal loss does for positives and negatives; a list gives one weight per
-            class; None, no balance. Defaults to 0.25.
+        alpha (float | list[float], optional): class balance. A float ``a`` gives every
+            real class weight ``a`` and the last class (mask classification's "no object")
+            ``1 - a``, as the sigmoid focal loss does for positives and negatives; a list
+            gives one weight per class; None, no balance. Defaults to 0.25.
         reduction (str): ``'none'``, ``'mean'`` or ``'sum'``. Defaults to ``'mean'``.
         loss_weight (float): lambda3 of eq. 13. Defaults to 5.0.
         loss_name (str): key in the loss dict. Defaults to ``'loss_cls'``.
@@ -78,8 +78,8 @@ class SoftmaxFocalLoss(nn.Module):
                 raise ValueError(f'SoftmaxFocalLoss: alpha has {len(self.alpha)} '
                                  f'entries for {num_classes} classes')
             return ref.new_tensor(self.alpha)
-        alpha = ref.new_full((num_classes, ), 1 - float(self.alpha))
-        alpha[0] = float(self.alpha)
+        alpha = ref.new_full((num_classes, ), float(self.alpha))
+        alpha[-1] = 1 - float(self.alpha)  # the "no object" class
         return alpha
 
     def forward(self,

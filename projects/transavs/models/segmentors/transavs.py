@@ -157,9 +157,19 @@ class TransAVS(BaseSegmentor):
     def encode_decode(self, inputs: Dict[str, Tensor],
                       batch_data_samples: Optional[List[AVSDataSample]] = None) -> Tensor:
         """Foreground probability ``[B*T, H, W]`` at the input size."""
-        feats, mask_feat, audio_feat, shape = self._features(inputs, batch_data_samples)
+        return self._predict_frames(inputs, batch_data_samples)[0]
+
+    def _predict_frames(self, inputs: Dict[str, Tensor],
+                        data_samples: Optional[List[AVSDataSample]] = None
+                        ) -> Tuple[Tensor, Tensor]:
+        """Eq. 14-15 for every frame: ``[B*T, H, W]`` foreground probability and class map."""
+        feats, mask_feat, audio_feat, shape = self._features(inputs, data_samples)
         return self.decode_head.predict(feats, mask_feat, audio_feat, shape,
                                         inputs.get('frame_seconds'))
+
+    def set_confidence_thresholds(self, delta1: float, delta2: float) -> None:
+        """Sets the AQDL / AQML confidence thresholds (eq. 18; ``ConfidenceThresholdHook``)."""
+        self.decode_head.set_confidence_thresholds(delta1, delta2)
 
     # ------------------------------------------------------------------------ mmseg contract
     def loss(self, inputs: Dict[str, Tensor],
@@ -169,20 +179,20 @@ class TransAVS(BaseSegmentor):
         Args:
             inputs (dict): from :class:`AVSDataPreprocessor`.
             data_samples (list[AVSDataSample]): one per clip, with ``gt_sem_seg``
-                ``[T, H, W]`` and ``gt_valid``.
+                ``[T, H, W]`` (0 = background) and ``gt_valid``.
 
         Returns:
-            dict[str, Tensor]: named loss terms.
+            dict[str, Tensor]: named loss terms and the logged AQDL/AQML set sizes.
         """
         feats, mask_feat, audio_feat, _ = self._features(inputs, data_samples)
         # (B, T, H, W) -> (B*T, H, W), (B, T) -> (B*T,)
-        gt_masks = torch.stack([ds.gt_sem_seg.data for ds in data_samples]).flatten(0, 1)
+        gt_sem_seg = torch.stack([ds.gt_sem_seg.data for ds in data_samples]).flatten(0, 1)
         gt_valid = torch.tensor([bool(v) for ds in data_samples for v in ds.gt_valid],
-                                device=gt_masks.device)
-        if gt_valid.numel() != gt_masks.shape[0]:
+                                device=gt_sem_seg.device)
+        if gt_valid.numel() != gt_sem_seg.shape[0]:
             raise ValueError(f'gt_valid flags ({gt_valid.numel()}) do not match the '
-                             f'{gt_masks.shape[0]} ground-truth frames')
-        return self.decode_head.loss(feats, mask_feat, audio_feat, gt_masks, gt_valid)
+                             f'{gt_sem_seg.shape[0]} ground-truth frames')
+        return self.decode_head.loss(feats, mask_feat, audio_feat, gt_sem_seg, gt_valid)
 
     def predict(self,
                 inputs: Dict[str, Tensor],
@@ -190,13 +200,16 @@ class TransAVS(BaseSegmentor):
         """Predicts sounding masks (eq. 14-15).
 
         Returns:
-            list[AVSDataSample]: per clip, ``pred_fg_prob`` (float ``[T, H, W]``) and
-            ``pred_sem_seg`` (uint8 ``[T, H, W]``, ``pred_fg_prob > 0.5``).
+            list[AVSDataSample]: per clip, ``pred_fg_prob`` (float ``[T, H, W]``, above 0.5
+            exactly on sounding pixels) and ``pred_sem_seg`` (uint8 ``[T, H, W]``, the
+            eq. 14 class; binary tasks: 1 = sounding).
         """
-        probs = self.encode_decode(inputs, data_samples)  # [B*T, H, W]
+        probs, classes = self._predict_frames(inputs, data_samples)  # [B*T, H, W] each
         num_clips, num_frames = inputs['frames'].shape[:2]
-        probs = probs.view(num_clips, num_frames, *probs.shape[-2:])  # -> (B, T, H, W)
-        return self.postprocess_result(probs, data_samples)
+        # (B*T, H, W) -> (B, T, H, W)
+        probs = probs.view(num_clips, num_frames, *probs.shape[-2:])
+        classes = classes.view(num_clips, num_frames, *classes.shape[-2:])
+        return self.postprocess_result(probs, data_samples, classes)
 
     def _forward(self,
                  inputs: Dict[str, Tensor],
@@ -208,13 +221,15 @@ class TransAVS(BaseSegmentor):
 
     def postprocess_result(self,
                            probs: Tensor,
-                           data_samples: Optional[List[AVSDataSample]] = None
-                           ) -> List[AVSDataSample]:
+                           data_samples: Optional[List[AVSDataSample]] = None,
+                           classes: Optional[Tensor] = None) -> List[AVSDataSample]:
         """Writes the predictions into one :class:`AVSDataSample` per clip.
 
         Args:
             probs (Tensor): ``[B, T, H, W]`` foreground probability.
             data_samples (list[AVSDataSample], optional): updated in place when given.
+            classes (Tensor, optional): ``[B, T, H, W]`` class map; defaults to
+                ``probs > 0.5`` (binary).
 
         Returns:
             list[AVSDataSample]
@@ -225,7 +240,9 @@ class TransAVS(BaseSegmentor):
                                             num_frames=probs.shape[1]))
                 for _ in range(probs.shape[0])
             ]
-        for clip_probs, sample in zip(probs, data_samples):
+        if classes is None:
+            classes = (probs > 0.5).long()
+        for clip_probs, clip_classes, sample in zip(probs, classes, data_samples):
             sample.pred_fg_prob = PixelData(data=clip_probs.float())
-            sample.pred_sem_seg = PixelData(data=(clip_probs > 0.5).to(torch.uint8))
+            sample.pred_sem_seg = PixelData(data=clip_classes.to(torch.uint8))
         return data_samples

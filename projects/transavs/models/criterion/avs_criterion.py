@@ -1,0 +1,298 @@
+"""The TransAVS training criterion: targets, matching and the losses of eq. 13."""
+from typing import Dict, List, Optional
+
+import torch
+import torch.nn as nn
+from mmcv.ops import point_sample
+from mmengine.dist import all_reduce
+from mmseg.models.utils import get_uncertain_point_coords_with_randomness
+from mmseg.registry import MODELS
+from torch import Tensor
+
+from ..losses import selection_sizes
+from ..utils import resample_to_stride
+from .matcher import QueryMatcher
+from .targets import GT_INSTANCE_MODES, FrameTargets, build_frame_targets
+
+__all__ = ['AVSCriterion', 'CONFIDENCE_MODES', 'class_targets', 'query_confidence']
+
+CONFIDENCE_MODES = ('max_class', 'foreground')
+
+
+def query_confidence(cls_logits: Tensor, num_classes: int, mode: str) -> Tensor:
+    """The confidence ``p_k`` that selects the queries of AQDL and AQML (``S_1``, ``S_2`` of
+    eq. 9 and 11), without gradient.
+
+    The paper's ``p_k`` is the probability that query ``k`` "predicts sounding objects"; with
+    background as a class it can be read two ways:
+
+    - ``'max_class'``: the probability of the query's most probable real class (background
+      included), i.e. the query predicts some region of the frame with confidence;
+    - ``'foreground'``: the total probability of the non-background real classes.
+
+    Args:
+        cls_logits (Tensor): ``[F, N, K + 1]`` class logits (last = "no object").
+        num_classes (int): ``K`` real classes, background = 0.
+        mode (str): ``'max_class'`` or ``'foreground'``.
+
+    Returns:
+        Tensor: ``[F, N]`` float32 confidences.
+    """
+    probs = cls_logits.detach().float().softmax(-1)  # eq. 8
+    if mode == 'max_class':
+        return probs[..., :num_classes].amax(-1)
+    if mode == 'foreground':
+        return probs[..., 1:num_classes].sum(-1)
+    raise ValueError(f'confidence must be one of {CONFIDENCE_MODES}, got {mode!r}')
+
+
+def class_targets(query_idx: Tensor, matched: Tensor, slot_labels: Tensor, num_queries: int,
+                  no_object: int) -> Tensor:
+    """Class target of every query: its matched instance's class, else "no object".
+
+    Args:
+        query_idx (Tensor): ``[F, M]`` query of each instance slot.
+        matched (Tensor): ``[F, M]`` bool, the slot holds a matched instance.
+        slot_labels (Tensor): ``[F, M]`` class of each slot.
+        num_queries (int): ``N``.
+        no_object (int): the "no object" class index (``K``, above every real class).
+
+    Returns:
+        Tensor: ``[F, N]`` long.
+    """
+    labels = query_idx.new_full((query_idx.shape[0], num_queries), no_object)
+    # amin: a slot without instance may point at a matched query; its "no object" loses.
+    return labels.scatter_reduce(1, query_idx, torch.where(matched, slot_labels, no_object),
+                                 reduce='amin')
+
+
+@MODELS.register_module()
+class AVSCriterion(nn.Module):
+    """Builds the targets, matches queries to them and computes the losses of eq. 13.
+
+    As detectron2's Mask2Former keeps ``matcher.py`` and ``criterion.py`` apart from the
+    network, the head only predicts; this module holds everything that needs ground truth
+    or is a loss, so each step can be tested alone:
+
+    1. Targets (:func:`build_frame_targets`): mask classification with background as class
+       0 (mmseg's ``Mask2FormerHead`` convention): one instance per class present in an
+       annotated frame, or per connected component (``gt_instances``).
+    2. Matching (:class:`QueryMatcher`): Hungarian on sampled points, per decoder layer;
+       unmatched queries of an annotated frame target the "no object" class.
+    3. Supervised losses per layer (deep supervision): ``L_class`` (softmax focal loss,
+       lambda3), ``L_dice`` (lambda4) and Mask2Former's sigmoid cross-entropy mask term on
+       the same importance-sampled points. Frames without annotation are not supervised.
+       The cross-entropy term is needed once background is a class: with dice alone the
+       background query's mask saturates to 1 everywhere and wins every pixel of eq. 14.
+    4. Self-supervised losses on the final layer over every frame: AQDL (eq. 9-10, on
+       ``h(q)``) and AQML (eq. 11-12, on the masks at ``aqml_stride``), over the queries
+       whose confidence (:func:`query_confidence`) exceeds ``delta1`` / ``delta2``. The
+       thresholds are set by :meth:`set_thresholds` (the eq. 18 schedule of
+       ``ConfidenceThresholdHook``). The mean sizes of ``S_1`` and ``S_2`` per frame are
+       returned as ``aqdl_s1`` and ``aqml_s2`` for the training log.
+
+    Args:
+        num_classes (int): ``K`` real classes, background included (S4/MS3: 2).
+        gt_instances (str): ``'semantic'``, ``'components'`` or ``'union'`` (see
+            :mod:`.targets`). Defaults to ``'semantic'``.
+        ignore_index (int): ground-truth label of pixels in no instance. Defaults to 255.
+        loss_cls (dict): the class loss (lambda3).
+        loss_mask (dict, optional): the point-sampled sigmoid cross-entropy mask loss.
+        loss_dice (dict): the point-sampled dice loss (lambda4).
+        loss_aqdl (dict, optional): :class:`AQDLoss` (lambda1); None switches it off.
+        loss_aqml (dict, optional): :class:`AQMLoss` (lambda2); None switches it off.
+        confidence (str): ``'max_class'`` or ``'foreground'``, see
+            :func:`query_confidence`. Defaults to ``'max_class'``.
+        delta (float): ``delta1 = delta2`` until :meth:`set_thresholds` is called.
+            Defaults to 0.55 (eq. 18's start value).
+        aqml_stride (int): stride of the masks that AQML compares. Defaults to 4.
+        train_cfg (dict, optional): ``num_points`` (matching and mask losses),
+            ``oversample_ratio`` and ``importance_sample_ratio`` (Mask2Former's importance
+            sampling) and ``assigner`` (mmseg ``HungarianAssigner`` with ``match_costs``).
+    """
+
+    def __init__(self,
+                 num_classes: int = 2,
+                 gt_instances: str = 'semantic',
+                 ignore_index: int = 255,
+                 loss_cls: dict = dict(
+                     type='SoftmaxFocalLoss', gamma=2.0, alpha=0.25, loss_weight=5.0),
+                 loss_mask: Optional[dict] = dict(
+                     type='CrossEntropyLoss',
+                     use_sigmoid=True,
+                     reduction='mean',
+                     avg_non_ignore=True,
+                     loss_weight=5.0,
+                     loss_name='loss_mask'),
+                 loss_dice: dict = dict(
+                     type='DiceLoss',
+                     use_sigmoid=True,
+                     activate=True,
+                     reduction='mean',
+                     naive_dice=True,
+                     eps=1.0,
+                     ignore_index=None,
+                     loss_weight=5.0,
+                     loss_name='loss_dice'),
+                 loss_aqdl: Optional[dict] = dict(type='AQDLoss', d0=1.0, loss_weight=2.0),
+                 loss_aqml: Optional[dict] = dict(type='AQMLoss', loss_weight=2.0),
+                 confidence: str = 'max_class',
+                 delta: float = 0.55,
+                 aqml_stride: int = 4,
+                 train_cfg: Optional[dict] = None) -> None:
+        super().__init__()
+        if num_classes < 2:
+            raise ValueError(f'AVSCriterion: num_classes counts the background class too '
+                             f'(S4/MS3: 2), got {num_classes}')
+        if gt_instances not in GT_INSTANCE_MODES:
+            raise ValueError(f'AVSCriterion: gt_instances must be one of '
+                             f'{GT_INSTANCE_MODES}, got {gt_instances!r}')
+        if gt_instances == 'union' and num_classes != 2:
+            raise ValueError("AVSCriterion: gt_instances='union' is for binary tasks "
+                             f'(num_classes=2), got num_classes={num_classes}')
+        if confidence not in CONFIDENCE_MODES:
+            raise ValueError(f'AVSCriterion: confidence must be one of {CONFIDENCE_MODES}, '
+                             f'got {confidence!r}')
+        self.num_classes = num_classes
+        self.gt_instances = gt_instances
+        self.ignore_index = ignore_index
+        self.confidence = confidence
+        self.delta1 = self.delta2 = float(delta)
+        self.aqml_stride = aqml_stride
+        self.loss_cls = MODELS.build(loss_cls)
+        self.loss_mask = MODELS.build(loss_mask) if loss_mask else None
+        self.loss_dice = MODELS.build(loss_dice)
+        self.loss_aqdl = MODELS.build(loss_aqdl) if loss_aqdl else None
+        self.loss_aqml = MODELS.build(loss_aqml) if loss_aqml else None
+        self.train_cfg = dict(
+            num_points=12544,
+            oversample_ratio=3.0,
+            importance_sample_ratio=0.75,
+            assigner=dict(
+                type='HungarianAssigner',
+                match_costs=[
+                    dict(type='ClassificationCost', weight=2.0),
+                    dict(type='CrossEntropyLossCost', weight=5.0, use_sigmoid=True),
+                    dict(type='DiceCost', weight=5.0, pred_act=True, eps=1.0)
+                ]))
+        self.train_cfg.update(train_cfg or {})
+        self.matcher = QueryMatcher(self.train_cfg['assigner'], self.train_cfg['num_points'])
+
+    # ------------------------------------------------------------------------ thresholds
+    @property
+    def has_confidence_losses(self) -> bool:
+        """Whether AQDL or AQML is on (the losses that ``delta1`` / ``delta2`` select for)."""
+        return self.loss_aqdl is not None or self.loss_aqml is not None
+
+    def set_thresholds(self, delta1: float, delta2: float) -> None:
+        """Sets the confidence thresholds ``delta1`` (AQDL) and ``delta2`` (AQML), eq. 18."""
+        self.delta1, self.delta2 = float(delta1), float(delta2)
+
+    # ----------------------------------------------------------------------------- losses
+    def build_targets(self, gt_sem_seg: Tensor, gt_valid: Tensor) -> FrameTargets:
+        """Instance slots of every frame, see :func:`build_frame_targets`."""
+        return build_frame_targets(gt_sem_seg, gt_valid, self.num_classes, self.gt_instances,
+                                   self.ignore_index)
+
+    def forward(self, outs: Dict[str, object], gt_sem_seg: Tensor,
+                gt_valid: Tensor) -> Dict[str, Tensor]:
+        """All loss terms of eq. 13.
+
+        Args:
+            outs (dict): the head's outputs: ``cls_logits`` and ``mask_logits`` (one entry
+                per supervised decoder layer, the last one final; ``[F, N, K + 1]`` and
+                ``[F, N, h, w]``) and ``aqdl_embed`` (``[F, N, d]``, ``h(q)`` of the final
+                queries; needed with AQDL).
+            gt_sem_seg (Tensor): ``[F, H, W]`` labels at the network input size.
+            gt_valid (Tensor): ``[F]`` bool, annotated frames.
+
+        Returns:
+            dict[str, Tensor]: ``loss_cls``, ``loss_mask``, ``loss_dice`` (intermediate
+            layers prefixed ``d{i}.``), ``loss_aqdl``, ``loss_aqml``, and the logged
+            (non-loss) ``aqdl_s1`` / ``aqml_s2``.
+        """
+        targets = self.build_targets(gt_sem_seg, gt_valid)
+        cls_logits: List[Tensor] = outs['cls_logits']
+        mask_logits: List[Tensor] = outs['mask_logits']
+        losses = dict()
+        for layer, (cls, masks) in enumerate(zip(cls_logits, mask_logits)):
+            prefix = '' if layer == len(cls_logits) - 1 else f'd{layer}.'
+            for name, value in self.layer_losses(cls, masks, targets, gt_valid).items():
+                losses[prefix + name] = value
+        losses.update(self.self_supervised_losses(outs, gt_sem_seg.shape[-2:]))
+        return losses
+
+    def layer_losses(self, cls: Tensor, masks: Tensor, targets: FrameTargets,
+                     gt_valid: Tensor) -> Dict[str, Tensor]:
+        """Class, mask and dice losses of one decoder layer after matching.
+
+        Args:
+            cls (Tensor): ``[F, N, K + 1]`` class logits.
+            masks (Tensor): ``[F, N, h, w]`` mask logits.
+            targets (FrameTargets): ``M`` slots per frame.
+            gt_valid (Tensor): ``[F]`` bool, annotated frames.
+        """
+        num_frames, num_queries = cls.shape[:2]
+        query_idx, matched = self.matcher(cls, masks, targets)  # [F, M], [F, M]
+        num_total = self._num_total(matched.sum())
+
+        labels = class_targets(query_idx, matched, targets.labels, num_queries,
+                               self.num_classes)  # [F, N]
+        weight = gt_valid[:, None].to(cls.dtype).expand(num_frames, num_queries)
+        losses = {
+            self.loss_cls.loss_name:
+            self.loss_cls(cls.flatten(0, 1), labels.flatten(), weight=weight.flatten(),
+                          avg_factor=num_total)
+        }
+
+        # Mask losses on importance-sampled points of the matched masks (Mask2Former).
+        height, width = masks.shape[-2:]
+        # (F, N, h, w) -> (F, M, h, w) -> (F*M, h, w): each slot's matched mask
+        matched_logits = masks.gather(
+            1, query_idx[:, :, None, None].expand(-1, -1, height, width)).flatten(0, 1)
+        mask_targets = targets.masks.flatten(0, 1)  # (F, M, H, W) -> (F*M, H, W)
+        mask_weight = matched.flatten().to(matched_logits.dtype)  # [F*M]
+        with torch.no_grad():
+            coords = get_uncertain_point_coords_with_randomness(
+                matched_logits[:, None].float(), None, self.train_cfg['num_points'],
+                self.train_cfg['oversample_ratio'],
+                self.train_cfg['importance_sample_ratio'])  # [F*M, P, 2]
+            point_targets = point_sample(mask_targets[:, None].float(), coords)[:, 0]
+        point_preds = point_sample(matched_logits[:, None].float(), coords)[:, 0]  # [F*M, P]
+        if self.loss_mask is not None:
+            losses[self.loss_mask.loss_name] = self.loss_mask(
+                point_preds, point_targets,
+                weight=mask_weight[:, None].expand_as(point_preds),
+                avg_factor=num_total * point_preds.shape[1])
+        losses[self.loss_dice.loss_name] = self.loss_dice(
+            point_preds, point_targets, weight=mask_weight, avg_factor=num_total)
+        return losses
+
+    def self_supervised_losses(self, outs: Dict[str, object],
+                               input_shape) -> Dict[str, Tensor]:
+        """AQDL (eq. 9-10) and AQML (eq. 11-12) on the final layer, with the sizes of
+        ``S_1`` and ``S_2`` (mean per frame) for the log."""
+        losses = dict()
+        if not self.has_confidence_losses:
+            return losses
+        probs = query_confidence(outs['cls_logits'][-1], self.num_classes,
+                                 self.confidence)  # [F, N]
+        if self.loss_aqdl is not None:
+            losses[self.loss_aqdl.loss_name] = self.loss_aqdl(outs['aqdl_embed'], probs,
+                                                              self.delta1)
+            losses['aqdl_s1'] = selection_sizes(probs, self.delta1).float().mean()
+        if self.loss_aqml is not None:
+            masks = resample_to_stride(outs['mask_logits'][-1], input_shape,
+                                       self.aqml_stride)  # [F, N, h', w']
+            losses[self.loss_aqml.loss_name] = self.loss_aqml(masks.sigmoid(), probs,
+                                                              self.delta2)
+            losses['aqml_s2'] = selection_sizes(probs, self.delta2).float().mean()
+        return losses
+
+    @staticmethod
+    def _num_total(num_instances: Tensor) -> Tensor:
+        """Matched instances per process, averaged over processes, at least 1 (a tensor,
+        so no host synchronisation)."""
+        num_total = num_instances.float().reshape(1)
+        all_reduce(num_total, op='mean')
+        return num_total.clamp(min=1)[0]

@@ -1,0 +1,141 @@
+"""Ground-truth instances per frame for mask classification (the targets of eq. 13).
+
+As mmseg's ``Mask2FormerHead._seg_data_to_instance_data``: a frame's semantic label map
+``[H, W]`` (class 0 = background, ``1 .. K-1`` = sounding categories; S4/MS3: K = 2) becomes
+one instance per class present, background included. Three modes:
+
+- ``'semantic'``: one instance per class present (background included).
+- ``'components'``: the background as one instance, and every connected component of each
+  sounding class as its own instance (an "instance-level" reading for frames where several
+  objects of one class sound).
+- ``'union'``: one instance per frame, the union of every sounding pixel, labelled 1; the
+  background is no target (the formulation before semantic mask classification, kept to
+  reproduce it in the ablation; binary tasks only).
+
+Frames without annotation (S4 train frames 2-5) have no instance. The instances of a batch
+are padded to ``M`` slots per frame with a ``valid`` flag, so that matching and losses run
+batched. For binary ``'semantic'`` targets ``M = 2`` and no host synchronisation is needed.
+"""
+from typing import List, NamedTuple
+
+import numpy as np
+import torch
+from mmengine.structures import InstanceData
+from scipy import ndimage
+from torch import Tensor
+
+__all__ = ['GT_INSTANCE_MODES', 'FrameTargets', 'build_frame_targets', 'targets_to_instances']
+
+GT_INSTANCE_MODES = ('semantic', 'components', 'union')
+_EIGHT_NEIGHBOURS = np.ones((3, 3), dtype=bool)
+
+
+class FrameTargets(NamedTuple):
+    """Padded ground-truth instances of ``F`` frames, ``M`` slots each.
+
+    Attributes:
+        labels (Tensor): ``[F, M]`` long class of each slot.
+        masks (Tensor): ``[F, M, H, W]`` bool instance masks.
+        valid (Tensor): ``[F, M]`` bool, the slot holds an instance.
+    """
+    labels: Tensor
+    masks: Tensor
+    valid: Tensor
+
+
+def _binary_semantic(gt: Tensor, gt_valid: Tensor, ignore_index: int) -> FrameTargets:
+    """Binary frames: slot 0 background, slot 1 sounding, without host synchronisation."""
+    known = gt != ignore_index
+    foreground = (gt != 0) & known  # any non-zero label is "sounding", as the mask loader
+    masks = torch.stack([(gt == 0) & known, foreground], 1)  # [F, 2, H, W]
+    valid = masks.flatten(2).any(2) & gt_valid[:, None]  # [F, 2]
+    labels = torch.arange(2, device=gt.device).expand(gt.shape[0], 2)
+    return FrameTargets(labels, masks, valid)
+
+
+def _binary_union(gt: Tensor, gt_valid: Tensor, ignore_index: int) -> FrameTargets:
+    foreground = ((gt != 0) & (gt != ignore_index))[:, None]  # [F, 1, H, W]
+    valid = foreground.flatten(2).any(2) & gt_valid[:, None]  # [F, 1]
+    labels = torch.ones_like(valid, dtype=torch.long)
+    return FrameTargets(labels, foreground, valid)
+
+
+def _frame_instances(frame: np.ndarray, num_classes: int, mode: str,
+                     ignore_index: int) -> List:
+    """``(label, mask)`` pairs of one annotated frame (numpy ``[H, W]``)."""
+    present = [int(c) for c in np.unique(frame) if c != ignore_index]
+    unknown = [c for c in present if not 0 <= c < num_classes]
+    if unknown:
+        raise ValueError(f'ground-truth labels {unknown} are outside [0, {num_classes}) '
+                         f'(num_classes={num_classes}) and are not ignore_index '
+                         f'({ignore_index})')
+    instances = []
+    for c in present:
+        mask = frame == c
+        if mode == 'components' and c != 0:
+            components, count = ndimage.label(mask, structure=_EIGHT_NEIGHBOURS)
+            instances.extend((c, components == i) for i in range(1, count + 1))
+        else:
+            instances.append((c, mask))
+    return instances
+
+
+def build_frame_targets(gt_sem_seg: Tensor,
+                        gt_valid: Tensor,
+                        num_classes: int,
+                        mode: str = 'semantic',
+                        ignore_index: int = 255) -> FrameTargets:
+    """Ground-truth instances of every frame, padded to a common number of slots.
+
+    Args:
+        gt_sem_seg (Tensor): ``[F, H, W]`` integer labels (0 = background). For
+            ``num_classes = 2`` any non-zero label other than ``ignore_index`` is
+            "sounding" (AVSBench masks are 0/1 or 0/255 after loading).
+        gt_valid (Tensor): ``[F]`` bool, the frame is annotated.
+        num_classes (int): ``K`` real classes, background included.
+        mode (str): ``'semantic'``, ``'components'`` or ``'union'`` (see the module doc).
+        ignore_index (int): label of pixels that belong to no instance. Defaults to 255.
+
+    Returns:
+        FrameTargets: ``M = 2`` slots (background, sounding) for binary ``'semantic'``
+        targets and ``M = 1`` for ``'union'``; otherwise ``M`` = the most instances of any
+        frame (at least 1), built per frame on the host.
+    """
+    if mode not in GT_INSTANCE_MODES:
+        raise ValueError(f'gt_instances must be one of {GT_INSTANCE_MODES}, got {mode!r}')
+    gt_valid = gt_valid.to(device=gt_sem_seg.device, dtype=torch.bool)
+    if num_classes == 2 and mode == 'semantic':
+        return _binary_semantic(gt_sem_seg, gt_valid, ignore_index)
+    if mode == 'union':
+        if num_classes != 2:
+            raise ValueError(f"gt_instances='union' is for binary tasks (num_classes=2), "
+                             f'got num_classes={num_classes}')
+        return _binary_union(gt_sem_seg, gt_valid, ignore_index)
+    labels_np = gt_sem_seg.cpu().numpy()
+    if num_classes == 2:  # binary: every non-zero, non-ignored label is "sounding"
+        labels_np = np.where((labels_np != 0) & (labels_np != ignore_index), 1, labels_np)
+    per_frame = [
+        _frame_instances(labels_np[f], num_classes, mode, ignore_index) if valid else []
+        for f, valid in enumerate(gt_valid.tolist())
+    ]
+    num_frames, (height, width) = gt_sem_seg.shape[0], gt_sem_seg.shape[-2:]
+    slots = max([len(instances) for instances in per_frame] + [1])
+    labels = np.zeros((num_frames, slots), dtype=np.int64)
+    masks = np.zeros((num_frames, slots, height, width), dtype=bool)
+    valid = np.zeros((num_frames, slots), dtype=bool)
+    for f, instances in enumerate(per_frame):
+        for m, (label, mask) in enumerate(instances):
+            labels[f, m], masks[f, m], valid[f, m] = label, mask, True
+    device = gt_sem_seg.device
+    return FrameTargets(
+        torch.from_numpy(labels).to(device), torch.from_numpy(masks).to(device),
+        torch.from_numpy(valid).to(device))
+
+
+def targets_to_instances(targets: FrameTargets) -> List[InstanceData]:
+    """Per frame, the valid slots as an ``InstanceData`` (``labels``, long ``masks``), the
+    form mmseg's ``HungarianAssigner`` and ``MatchMasks`` take."""
+    instances = []
+    for labels, masks, valid in zip(*targets):
+        instances.append(InstanceData(labels=labels[valid], masks=masks[valid].long()))
+    return instances
