@@ -46,7 +46,7 @@ VARIANTS = {
     'fixed_delta': ('fixed delta1 = delta2 = 0.6 instead of eq. 18',
                     {'custom_hooks.0.delta1': 0.6, 'custom_hooks.0.delta2': 0.6}, (0, )),
     'semantic': ("gt_instances='semantic' (one instance per class present)",
-                 {f'{CRITERION}.gt_instances': 'semantic'}, (0, )),
+                 {f'{CRITERION}.gt_instances': 'semantic'}, (0, 1)),
     'components': ("gt_instances='components' (each connected sounding region an instance)",
                    {f'{CRITERION}.gt_instances': 'components'}, (0, )),
     'conf_foreground': ("confidence='foreground' (p of the sounding classes selects S1/S2)",
@@ -58,6 +58,15 @@ VARIANTS = {
     'd0_1': ('AQDL d0 = 1 (unit-normalised h(q))', {f'{CRITERION}.loss_aqdl.d0': 1.0}, (0, )),
     'd0_2': ('AQDL d0 = 2 (unit-normalised h(q))', {f'{CRITERION}.loss_aqdl.d0': 2.0}, (0, )),
     'd0_3': ('AQDL d0 = 3 (unit-normalised h(q))', {f'{CRITERION}.loss_aqdl.d0': 3.0}, (0, )),
+    'd0_4': ('AQDL d0 = 4: every pair of unit vectors but antipodal ones (no cut-off)',
+             {f'{CRITERION}.loss_aqdl.d0': 4.0}, (0, )),
+    'fixed_h': ('h of eq. 10 not trained (random projection): AQDL moves the queries only',
+                {'optim_wrapper.paramwise_cfg.custom_keys.aqdl_proj':
+                 dict(lr_mult=0.0, decay_mult=0.0)}, (0, )),
+    'queries_16': ('16 queries instead of the tiny model\'s 4',
+                   {'model.decode_head.num_queries': 16}, (0, )),
+    'alpha_0.5': ('focal alpha 0.5: real classes and "no object" weighted alike (0.25: '
+                  '0.25 vs 0.75)', {f'{CRITERION}.loss_cls.alpha': 0.5}, (0, )),
     'no_mask_ce': ('no sigmoid cross-entropy mask term (loss and matching cost): dice only',
                    {f'{CRITERION}.loss_mask': None,
                     'model.train_cfg.assigner.match_costs': NO_CE_COSTS}, (0, )),
@@ -72,10 +81,9 @@ VARIANTS = {
 }
 #: the rows of the README's table
 TABLE_VARIANTS = ('default', 'no_aqdl', 'no_aqml', 'no_aqdl_aqml', 'fixed_delta', 'semantic',
-                  'components', 'conf_foreground', 'conf_max_class', 'd0_1', 'd0_2', 'd0_3',
-                  'no_mask_ce', 'union')
+                  'conf_foreground', 'd0_1', 'd0_2', 'fixed_h', 'queries_16', 'no_mask_ce',
+                  'union')
 SUBSETS = ('s4', 'ms3')
-ACTIVITY_KEYS = ('loss_aqdl', 'loss_aqml', 'aqdl_s1', 'aqml_s2')
 
 
 def parse_args(argv=None):
@@ -95,22 +103,6 @@ def parse_args(argv=None):
     parser.add_argument('--run', metavar='VARIANT', help=argparse.SUPPRESS)  # one run
     parser.add_argument('--seed', type=int, default=0, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
-
-
-def activity(message_hub, skip_fraction: float = 0.1) -> dict:
-    """How much AQDL / AQML acted: per-iteration histories after the first tenth."""
-    stats = {}
-    for key in ACTIVITY_KEYS:
-        if f'train/{key}' not in message_hub.log_scalars:
-            continue
-        values = message_hub.get_scalar(f'train/{key}').data[0]
-        values = values[int(len(values) * skip_fraction):]
-        if key.startswith('loss'):
-            stats[f'{key}_nonzero'] = float((values > 0).mean())
-            stats[f'{key}_mean'] = float(values.mean())
-        else:
-            stats[f'{key}_mean'] = float(values.mean())
-    return stats
 
 
 def run_one(args) -> dict:
@@ -137,8 +129,9 @@ def run_one(args) -> dict:
         metrics[name] = demo.per_subset(scores)
     head.test_cfg['inference'] = rule
     result = dict(variant=args.run, seed=args.seed, inference=rule, metrics=metrics,
-                  activity=activity(runner.message_hub), iterations=cfg.train_cfg.max_iters,
-                  seconds=time.time() - start, options=options)
+                  activity=demo.loss_activity(runner.message_hub),
+                  iterations=cfg.train_cfg.max_iters, seconds=time.time() - start,
+                  options=options)
     with open(osp.join(run_dir, 'result.json'), 'w') as f:
         json.dump(result, f, indent=2)
     return result

@@ -8,8 +8,9 @@ against two audio-blind references -> a metrics table and overlay pictures in de
 3. Tests it on both test splits with the official AVSBench metrics (``AVSMetric``), and
    computes two audio-blind references: the same model with the audio replaced by silence
    (``MuteAudio``), and "segment every object" (every object's pixels, sounding or not).
-4. Writes ``metrics.md`` / ``metrics.json`` and pictures of test clips (ground truth on top,
-   prediction below) to ``--out``.
+4. Writes ``metrics.md`` / ``metrics.json`` (with how much the self-supervised losses AQDL and
+   AQML acted during training) and pictures of test clips (ground truth on top, prediction
+   below) to ``--out``.
 
 Usage::
 
@@ -120,6 +121,40 @@ def every_object_reference(plans, size):
     return results
 
 
+ACTIVITY_KEYS = ('loss_aqdl', 'loss_aqml', 'aqdl_s1', 'aqml_s2')
+
+
+def loss_activity(message_hub, skip_fraction: float = 0.1) -> dict:
+    """How much AQDL / AQML acted in training, from the per-iteration histories after the
+    first ``skip_fraction`` of the run: for each loss the fraction of iterations where it was
+    non-zero and its mean, and the mean sizes of ``S_1`` / ``S_2`` per frame."""
+    stats = {}
+    for key in ACTIVITY_KEYS:
+        if f'train/{key}' not in message_hub.log_scalars:
+            continue  # the loss is off
+        values = message_hub.get_scalar(f'train/{key}').data[0]
+        values = values[int(len(values) * skip_fraction):]
+        if key.startswith('loss'):
+            stats[f'{key}_nonzero'] = float((values > 0).mean())
+        stats[f'{key}_mean'] = float(values.mean())
+    return stats
+
+
+def activity_text(stats: dict) -> str:
+    """One sentence on :func:`loss_activity`'s statistics."""
+    parts = []
+    for loss, size, name, set_name in (('loss_aqdl', 'aqdl_s1', 'AQDL', 'S1'),
+                                       ('loss_aqml', 'aqml_s2', 'AQML', 'S2')):
+        if f'{loss}_nonzero' in stats:
+            parts.append(f'{name} non-zero in {100 * stats[f"{loss}_nonzero"]:.0f}% of the '
+                         f'iterations (mean |{set_name}| {stats[f"{size}_mean"]:.2f} queries '
+                         'per frame)')
+        else:
+            parts.append(f'{name} off')
+    return ('Self-supervised losses after the first tenth of training: ' + '; '.join(parts) +
+            '.\n')
+
+
 def table(rows):
     header = ('| method | S4 mJ | S4 mF | MS3 mJ | MS3 mF |\n'
               '|---|---|---|---|---|\n')
@@ -149,6 +184,7 @@ def main(argv=None):
     runner = Runner.from_cfg(cfg)
     runner.train()
     t_train = time.time() - start - t_data
+    activity = loss_activity(runner.message_hub)
 
     print('[demo] testing: with audio, with the audio silenced, and "every object"')
     with_audio, kept = evaluate(runner, cfg.test_dataloader, keep=args.pictures)
@@ -177,13 +213,13 @@ def main(argv=None):
             f'\nTest clips: {args.test_videos} per subset. Official AVSBench metrics '
             '(mJ; mF with test batches of 4 clips).\n'
             f'Time: {elapsed / 60:.1f} min (data {t_data:.0f} s, training {t_train:.0f} s, '
-            f'{cfg.train_cfg.max_iters} iterations of 4 clips).\n'
+            f'{cfg.train_cfg.max_iters} iterations of 4 clips).\n' + activity_text(activity) +
             'Pictures: ground truth (top, green), prediction (middle, red), prediction with '
             'the audio silenced (bottom).\n')
     with open(osp.join(out, 'metrics.md'), 'w') as f:
         f.write(text)
     with open(osp.join(out, 'metrics.json'), 'w') as f:
-        json.dump(dict(rows=dict(rows), seconds=elapsed,
+        json.dump(dict(rows=dict(rows), seconds=elapsed, activity=activity,
                        iterations=cfg.train_cfg.max_iters), f, indent=2)
     print('\n' + text)
     margins = [rows[0][1][s]['mJ'] - max(rows[1][1][s]['mJ'], rows[2][1][s]['mJ'])
@@ -191,7 +227,7 @@ def main(argv=None):
     verdict = 'beats' if min(margins) > 0 else 'does NOT beat'
     print(f'[demo] with audio, TransAVS {verdict} both audio-blind references on mJ '
           f'(margins S4 {margins[0]:+.3f}, MS3 {margins[1]:+.3f}); outputs in {out}')
-    return dict(rows=dict(rows), seconds=elapsed)
+    return dict(rows=dict(rows), seconds=elapsed, activity=activity)
 
 
 if __name__ == '__main__':

@@ -1,0 +1,85 @@
+"""tools/ablation.py: every variant names real config keys and builds; the summary table;
+the loss-activity statistics shared with the demo."""
+import pytest
+from mmengine.config import Config
+from mmengine.logging import MessageHub
+from mmseg.registry import HOOKS, MODELS
+
+from tools import ablation, demo
+
+
+def _has_path(cfg, dotted: str) -> bool:
+    node = cfg
+    for part in dotted.split('.'):
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                return False
+            node = node[int(part)]
+        elif part in node:
+            node = node[part]
+        else:
+            return False
+    return True
+
+
+@pytest.mark.parametrize('variant', sorted(ablation.VARIANTS))
+def test_variant_options_name_existing_keys_and_build(variant):
+    """A misspelt key would silently add a new, unread config entry: every key's parent must
+    exist, keys of the dicts read with ``.get`` (``train_cfg`` / ``test_cfg``) must exist,
+    and the model and the hooks must build (constructors refuse unknown arguments)."""
+    cfg = Config.fromfile(demo.CONFIG)
+    _, options, seeds = ablation.VARIANTS[variant]
+    assert seeds
+    for key in options:
+        parent = key.rpartition('.')[0]
+        assert _has_path(cfg, parent), key
+        if {'train_cfg', 'test_cfg'} & set(parent.split('.')):
+            assert _has_path(cfg, key), key
+    cfg.merge_from_dict(options, allow_list_keys=True)
+    model = MODELS.build(cfg.model)
+    assert model.decode_head.criterion is not None
+    for hook in cfg.custom_hooks:
+        HOOKS.build(hook)
+
+
+def test_union_variant_is_the_old_formulation():
+    cfg = Config.fromfile(demo.CONFIG)
+    cfg.merge_from_dict(ablation.VARIANTS['union'][1], allow_list_keys=True)
+    head = MODELS.build(cfg.model).decode_head
+    criterion = head.criterion
+    assert criterion.gt_instances == 'union' and criterion.loss_mask is None
+    assert criterion.confidence == 'foreground' and not criterion.loss_aqdl.normalize
+    assert head.test_cfg['inference'] == 'threshold'
+
+
+def _result(variant, seed, s4, ms3, activity):
+    scores = {s: dict(mJ=v, mF=v + 0.05, mF_dataset=v) for s, v in (('s4', s4), ('ms3', ms3))}
+    return dict(variant=variant, seed=seed, inference='eq14',
+                metrics=dict(eq14=scores, threshold=scores), activity=activity)
+
+
+def test_summary_table_means_and_spreads():
+    active = dict(loss_aqdl_nonzero=1.0, loss_aqml_nonzero=0.5, aqdl_s1_mean=2.0,
+                  aqml_s2_mean=2.0)
+    results = [_result('default', 0, 0.8, 0.6, active), _result('default', 1, 0.9, 0.7, active),
+               _result('no_aqdl_aqml', 0, 0.7, 0.5, {})]
+    text, summary = ablation.summarize(results, ['default', 'no_aqdl_aqml'])
+    rows = text.strip().splitlines()
+    assert len(rows) == 4
+    assert rows[2].startswith('| default | 0,1 | 0.850 ± 0.050 | 0.900 ± 0.050 | 0.650 ± 0.050')
+    assert '| 1.00 ± 0.00 | 0.50 ± 0.00 |' in rows[2]
+    assert rows[3].count('off') == 4  # losses off: no activity columns
+    assert summary['default']['s4/mJ'] == [0.8, 0.9]
+
+
+def test_loss_activity_skips_the_first_tenth():
+    hub = MessageHub.get_instance('test_loss_activity')
+    for i in range(20):
+        hub.update_scalar('train/loss_aqdl', 1.0 if i < 2 or i >= 15 else 0.0)
+        hub.update_scalar('train/aqdl_s1', 2.0 if i >= 2 else 9.0)
+    stats = demo.loss_activity(hub)
+    assert stats['loss_aqdl_nonzero'] == pytest.approx(5 / 18)  # iterations 2..19
+    assert stats['aqdl_s1_mean'] == pytest.approx(2.0)
+    assert 'loss_aqml_nonzero' not in stats  # AQML off: nothing logged
+    assert 'AQML off' in demo.activity_text(stats)
+    assert 'AQDL non-zero in 28% of the iterations' in demo.activity_text(stats)
