@@ -67,25 +67,42 @@ def tiny_checkpoint(tmp_path_factory) -> str:
     """A checkpoint of ``configs/transavs_tiny_s4.py`` (random init, seed 0).
 
     The class head is sharpened and made antisymmetric (background logit = -sounding logit,
-    x 5, zero bias, "no object" logit 0) so that queries split between the two real classes
-    by the sign of one projection: eq. 14 then predicts both classes, and the foreground
-    probabilities lie on both sides of 0.5.
+    x 5, "no object" logit 0) so that queries split between the two real classes by one
+    projection; its offset is set to the median of that projection over the queries of a
+    random clip, so about half the queries vote for each class. Eq. 14 then predicts both
+    classes, and the foreground probabilities lie on both sides of 0.5.
     """
+    import numpy as np
     import torch
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
     from mmseg.registry import MODELS
 
+    from projects.transavs.apis import inference_avs
+
     init_default_scope('mmseg')  # session fixtures run before the autouse scope fixture
     torch.manual_seed(0)
-    model = MODELS.build(Config.fromfile(osp.join(ROOT, 'configs/transavs_tiny_s4.py')).model)
+    cfg = Config.fromfile(osp.join(ROOT, 'configs/transavs_tiny_s4.py'))
+    model = MODELS.build(cfg.model)
     model.init_weights()
+    model.cfg = cfg
+    model.eval()
+    cls_embed = model.decode_head.cls_embed  # rows: background, sounding, no object
     with torch.no_grad():
-        cls_embed = model.decode_head.cls_embed  # rows: background, sounding, no object
         cls_embed.weight[1] *= 5
         cls_embed.weight[0] = -cls_embed.weight[1]
         cls_embed.weight[2] = 0
         cls_embed.bias.zero_()
+    sounding = []  # [F, N] sounding logits of the last decoder layer
+    handle = cls_embed.register_forward_hook(lambda mod, args, out: sounding.append(out[..., 1]))
+    rng = np.random.default_rng(123)
+    with torch.no_grad():
+        inference_avs(model, rng.integers(0, 256, (2, 64, 64, 3), dtype=np.uint8),
+                      rng.standard_normal(32000).astype(np.float32), sample_rate=16000)
+        handle.remove()
+        median = sounding[-1].median()
+        cls_embed.bias[1] = -median
+        cls_embed.bias[0] = median
     path = str(tmp_path_factory.mktemp('tiny_checkpoint') / 'tiny_s4.pth')
     torch.save({'state_dict': model.state_dict(), 'meta': {}}, path)
     return path

@@ -76,8 +76,12 @@ def _loss_and_grads(model, batch, seed=1):
 
 def test_fused_attention_equals_reference(tiny_model_cfg):
     batch = _batch()
-    plain = _build(tiny_model_cfg, decode_head=dict(fused_attention=False))
-    fused = _build(tiny_model_cfg, decode_head=dict(fused_attention=True))
+    # Uniform point sampling: with importance sampling, rounding differences of order 1e-7
+    # move some of the top-k uncertain points and the gradients differ by ~0.1 %.
+    cfg = copy.deepcopy(tiny_model_cfg)
+    cfg.train_cfg.importance_sample_ratio = 0.0
+    plain = _build(cfg, decode_head=dict(fused_attention=False))
+    fused = _build(cfg, decode_head=dict(fused_attention=True))
     torch.testing.assert_close(_predict(fused, batch), _predict(plain, batch),
                                rtol=1e-4, atol=1e-5)
     loss_p, grads_p = _loss_and_grads(plain, batch)

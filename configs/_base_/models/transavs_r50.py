@@ -47,7 +47,9 @@ model = dict(
         deep_supervision=True,
         criterion=dict(
             type='AVSCriterion',  # projects.transavs.models.AVSCriterion
-            gt_instances='semantic',  # one instance per class present, background included
+            # background + each connected sounding region its own instance (see the README's
+            # ablation: 'semantic', one instance per class, trails on MS3)
+            gt_instances='components',
             loss_cls=dict(
                 type='SoftmaxFocalLoss', gamma=2.0, alpha=0.25, loss_weight=5.0),  # lambda3
             loss_mask=dict(
@@ -67,8 +69,10 @@ model = dict(
                 ignore_index=None,
                 loss_weight=5.0,  # lambda4
                 loss_name='loss_dice'),
-            # lambda1; d0 on unit-normalised h(q) (squared distances in [0, 4])
-            loss_aqdl=dict(type='AQDLoss', d0=1.0, normalize=True, loss_weight=2.0),
+            # lambda1; d0 on unit-normalised h(q) (squared distances in [0, 4]): 4 = no
+            # cut-off but antipodal pairs (with d0 <= 3 the trained h separates the confident
+            # queries within the first iterations and AQDL stays 0; README's ablation)
+            loss_aqdl=dict(type='AQDLoss', d0=4.0, normalize=True, loss_weight=2.0),
             loss_aqml=dict(type='AQMLoss', loss_weight=2.0),  # lambda2
             confidence='max_class')),  # p_k of S1 / S2: the query's most probable real class
     train_cfg=dict(

@@ -94,7 +94,7 @@ class AVSCriterion(nn.Module):
     Args:
         num_classes (int): ``K`` real classes, background included (S4/MS3: 2).
         gt_instances (str): ``'semantic'``, ``'components'`` or ``'union'`` (see
-            :mod:`.targets`). Defaults to ``'semantic'``.
+            :mod:`.targets`). Defaults to ``'components'``.
         ignore_index (int): ground-truth label of pixels in no instance. Defaults to 255.
         loss_cls (dict): the class loss (lambda3).
         loss_mask (dict, optional): the point-sampled sigmoid cross-entropy mask loss.
@@ -113,7 +113,7 @@ class AVSCriterion(nn.Module):
 
     def __init__(self,
                  num_classes: int = 2,
-                 gt_instances: str = 'semantic',
+                 gt_instances: str = 'components',
                  ignore_index: int = 255,
                  loss_cls: dict = dict(
                      type='SoftmaxFocalLoss', gamma=2.0, alpha=0.25, loss_weight=5.0),
@@ -134,7 +134,7 @@ class AVSCriterion(nn.Module):
                      ignore_index=None,
                      loss_weight=5.0,
                      loss_name='loss_dice'),
-                 loss_aqdl: Optional[dict] = dict(type='AQDLoss', d0=1.0, loss_weight=2.0),
+                 loss_aqdl: Optional[dict] = dict(type='AQDLoss', d0=4.0, loss_weight=2.0),
                  loss_aqml: Optional[dict] = dict(type='AQMLoss', loss_weight=2.0),
                  confidence: str = 'max_class',
                  delta: float = 0.55,
