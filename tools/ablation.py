@@ -38,38 +38,38 @@ NO_CE_COSTS = [
 
 #: name -> (description, config overrides as for ``--cfg-options``, default seeds)
 VARIANTS = {
-    'default': ('the defaults of the configs', {}, (0, 1)),
-    'no_aqdl': ('AQDL off', {f'{CRITERION}.loss_aqdl': None}, (0, )),
-    'no_aqml': ('AQML off', {f'{CRITERION}.loss_aqml': None}, (0, )),
+    'default': ('the defaults of the configs', {}, (0, 1, 2)),
+    'no_aqdl': ('AQDL off', {f'{CRITERION}.loss_aqdl': None}, (0, 1)),
+    'no_aqml': ('AQML off', {f'{CRITERION}.loss_aqml': None}, (0, 1)),
     'no_aqdl_aqml': ('AQDL and AQML off',
-                     {f'{CRITERION}.loss_aqdl': None, f'{CRITERION}.loss_aqml': None}, (0, 1)),
+                     {f'{CRITERION}.loss_aqdl': None, f'{CRITERION}.loss_aqml': None},
+                     (0, 1, 2)),
     'fixed_delta': ('fixed delta1 = delta2 = 0.6 instead of eq. 18',
-                    {'custom_hooks.0.delta1': 0.6, 'custom_hooks.0.delta2': 0.6}, (0, )),
+                    {'custom_hooks.0.delta1': 0.6, 'custom_hooks.0.delta2': 0.6}, (0, 1)),
     'semantic': ("gt_instances='semantic' (one instance per class present)",
                  {f'{CRITERION}.gt_instances': 'semantic'}, (0, 1)),
     'components': ("gt_instances='components' (each connected sounding region an instance)",
-                   {f'{CRITERION}.gt_instances': 'components'}, (0, )),
+                   {f'{CRITERION}.gt_instances': 'components'}, (0, 1)),
     'conf_foreground': ("confidence='foreground' (p of the sounding classes selects S1/S2)",
-                        {f'{CRITERION}.confidence': 'foreground'}, (0, )),
+                        {f'{CRITERION}.confidence': 'foreground'}, (0, 1)),
     'conf_max_class': ("confidence='max_class' (p of the most probable real class)",
-                       {f'{CRITERION}.confidence': 'max_class'}, (0, )),
-    'd0_0.5': ('AQDL d0 = 0.5 (unit-normalised h(q))', {f'{CRITERION}.loss_aqdl.d0': 0.5},
-               (0, )),
-    'd0_1': ('AQDL d0 = 1 (unit-normalised h(q))', {f'{CRITERION}.loss_aqdl.d0': 1.0}, (0, )),
-    'd0_2': ('AQDL d0 = 2 (unit-normalised h(q))', {f'{CRITERION}.loss_aqdl.d0': 2.0}, (0, )),
-    'd0_3': ('AQDL d0 = 3 (unit-normalised h(q))', {f'{CRITERION}.loss_aqdl.d0': 3.0}, (0, )),
+                       {f'{CRITERION}.confidence': 'max_class'}, (0, 1)),
+    'd0_1': ('AQDL d0 = 1 (unit-normalised h(q): pairs closer than 60 degrees)',
+             {f'{CRITERION}.loss_aqdl.d0': 1.0}, (0, 1)),
+    'd0_2': ('AQDL d0 = 2 (pairs closer than 90 degrees)', {f'{CRITERION}.loss_aqdl.d0': 2.0},
+             (0, )),
     'd0_4': ('AQDL d0 = 4: every pair of unit vectors but antipodal ones (no cut-off)',
-             {f'{CRITERION}.loss_aqdl.d0': 4.0}, (0, )),
+             {f'{CRITERION}.loss_aqdl.d0': 4.0}, (0, 1)),
     'fixed_h': ('h of eq. 10 not trained (random projection): AQDL moves the queries only',
                 {'optim_wrapper.paramwise_cfg.custom_keys.aqdl_proj':
                  dict(lr_mult=0.0, decay_mult=0.0)}, (0, )),
-    'queries_16': ('16 queries instead of the tiny model\'s 4',
-                   {'model.decode_head.num_queries': 16}, (0, )),
     'alpha_0.5': ('focal alpha 0.5: real classes and "no object" weighted alike (0.25: '
-                  '0.25 vs 0.75)', {f'{CRITERION}.loss_cls.alpha': 0.5}, (0, )),
+                  '0.25 vs 0.75)', {f'{CRITERION}.loss_cls.alpha': 0.5}, (0, 1)),
+    'queries_4': ('4 queries instead of the tiny model\'s 16',
+                  {'model.decode_head.num_queries': 4}, (0, 1)),
     'no_mask_ce': ('no sigmoid cross-entropy mask term (loss and matching cost): dice only',
                    {f'{CRITERION}.loss_mask': None,
-                    'model.train_cfg.assigner.match_costs': NO_CE_COSTS}, (0, )),
+                    'model.train_cfg.assigner.match_costs': NO_CE_COSTS}, (0, 1)),
     'union': ('the formulation before semantic mask classification: one union instance '
               'per frame, no background class target, no cross-entropy mask term, AQDL on '
               'unnormalised h(q) with d0 = 1, p = P(sounding), thresholded inference',
@@ -81,8 +81,7 @@ VARIANTS = {
 }
 #: the rows of the README's table
 TABLE_VARIANTS = ('default', 'no_aqdl', 'no_aqml', 'no_aqdl_aqml', 'fixed_delta', 'semantic',
-                  'conf_foreground', 'd0_1', 'd0_2', 'fixed_h', 'queries_16', 'no_mask_ce',
-                  'union')
+                  'conf_foreground', 'd0_1', 'alpha_0.5', 'queries_4', 'no_mask_ce', 'union')
 SUBSETS = ('s4', 'ms3')
 
 
@@ -99,6 +98,8 @@ def parse_args(argv=None):
                         metavar=('S4', 'MS3'))
     parser.add_argument('--test-videos', type=int, default=24)
     parser.add_argument('--data-seed', type=int, default=0)
+    parser.add_argument('--no-train', action='store_true',
+                        help='only summarise the runs that exist in --out')
     parser.add_argument('--list', action='store_true', help='list the variants and exit')
     parser.add_argument('--run', metavar='VARIANT', help=argparse.SUPPRESS)  # one run
     parser.add_argument('--seed', type=int, default=0, help=argparse.SUPPRESS)
@@ -201,7 +202,7 @@ def main(argv=None):
     marker = osp.join(args.out, 'data', 'done.json')
     data_spec = dict(train_videos=list(args.train_videos), test_videos=args.test_videos,
                      seed=args.data_seed)
-    if not osp.exists(marker) or json.load(open(marker)) != data_spec:
+    if not args.no_train and (not osp.exists(marker) or json.load(open(marker)) != data_spec):
         size = Config.fromfile(demo.CONFIG).test_pipeline[0]['scale'][0]
         print(f'[ablation] writing the demo data to {args.out}/data')
         demo.make_data(args.out, args.train_videos, args.test_videos, args.data_seed, size)
@@ -212,6 +213,8 @@ def main(argv=None):
     for variant in args.variants:
         for seed in (args.seeds or VARIANTS[variant][2]):
             path = osp.join(args.out, 'runs', f'{variant}_s{seed}', 'result.json')
+            if args.no_train and not osp.exists(path):
+                continue
             if not osp.exists(path):
                 print(f'[ablation] training {variant} (seed {seed})', flush=True)
                 command = [sys.executable, osp.abspath(__file__), '--out', args.out,
