@@ -83,3 +83,17 @@ def test_loss_activity_skips_the_first_tenth():
     assert 'loss_aqml_nonzero' not in stats  # AQML off: nothing logged
     assert 'AQML off' in demo.activity_text(stats)
     assert 'AQDL non-zero in 28% of the iterations' in demo.activity_text(stats)
+
+
+def test_results_of_another_run_length_are_refused(tmp_path):
+    """A finished run of another length must not enter the table as if it were comparable."""
+    import json
+    run_dir = tmp_path / 'runs' / 'default_s0'
+    run_dir.mkdir(parents=True)
+    result = _result('default', 0, 0.8, 0.6, {})
+    (run_dir / 'result.json').write_text(json.dumps(dict(result, iterations=ablation.ITERS)))
+    ablation.main(['--out', str(tmp_path), '--no-train', '--variants', 'default'])
+    assert (tmp_path / 'table.md').exists()
+    (run_dir / 'result.json').write_text(json.dumps(dict(result, iterations=50)))
+    with pytest.raises(ValueError, match='trained for 50 iterations, not --iters 1400'):
+        ablation.main(['--out', str(tmp_path), '--no-train', '--variants', 'default'])
