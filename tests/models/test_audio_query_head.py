@@ -145,6 +145,24 @@ def test_inference_probability_agrees_with_eq14_on_ties_and_many_classes():
     assert prob.min() >= 0 and prob.max() <= 1
 
 
+def test_inference_probability_one_rounding_step_above_background():
+    """Eq. 14 picks a sounding query whose score beats the background query's by one
+    float32 step: s_fg / (s_fg + s_bg) rounds to 0.5, and the probability must still be
+    above 0.5 where the class map says sounding."""
+    head = _head(num_queries=2)
+    cls_logits = torch.tensor([[[0.0, 5.0, -5.0], [5.0, 0.0, -5.0]]])  # sounding, background
+    score = cls_logits[0, 0].softmax(-1)[1]  # the same for both queries
+    bg_logit = fg_logit = torch.tensor(-1.93)
+    while score * fg_logit.sigmoid() == score * bg_logit.sigmoid():  # smallest step in eq. 14
+        fg_logit = torch.nextafter(fg_logit, torch.tensor(1.0))
+    s_fg, s_bg = score * fg_logit.sigmoid(), score * bg_logit.sigmoid()
+    assert s_fg / (s_fg + s_bg) == 0.5  # the ratio alone would say "not sounding"
+    mask_logits = torch.stack([fg_logit, bg_logit]).view(1, 2, 1, 1).expand(1, 2, 2, 2)
+    prob, classes = head.predict_by_feat(cls_logits, mask_logits.contiguous(), (2, 2))
+    assert classes.eq(1).all()  # the sounding query wins every pixel by one step
+    assert (prob > 0.5).all()
+
+
 def test_inference_upsamples_and_chunks():
     head = _head(test_cfg=dict(frame_chunk=3))
     feats, mask_feat, audio, shape = _inputs()

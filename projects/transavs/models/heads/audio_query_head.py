@@ -15,6 +15,9 @@ from ..utils import resample_to_stride
 
 __all__ = ['AudioQueryHead', 'INFERENCE_RULES']
 
+#: the smallest float32 above 0.5 (``math.nextafter(0.5, 1)`` is a float64 that rounds back
+#: to 0.5 in a float32 tensor)
+ABOVE_HALF = float(torch.nextafter(torch.tensor(0.5), torch.tensor(1.0)))
 INFERENCE_RULES = ('eq14', 'threshold')
 
 
@@ -364,8 +367,7 @@ class AudioQueryHead(BaseModule):
                 prob = torch.where(total > 0, s_fg / total.clamp(min=1e-12),
                                    torch.zeros_like(total))
                 # Rounding must not move the probability across 0.5 against eq. 14.
-                prob = torch.where(is_fg, prob.clamp(min=math.nextafter(0.5, 1.0)),
-                                   prob.clamp(max=0.5))
+                prob = torch.where(is_fg, prob.clamp(min=ABOVE_HALF), prob.clamp(max=0.5))
             winner_class = label[sl].gather(1, winner.flatten(1)).view_as(winner)
             class_maps.append(torch.where(is_fg, winner_class, torch.zeros_like(winner)))
             fg_probs.append(prob)
