@@ -236,6 +236,10 @@ def main(argv=None):
             if results[-1]['iterations'] != args.iters:
                 raise ValueError(f'{path} was trained for {results[-1]["iterations"]} '
                                  f'iterations, not --iters {args.iters}: use another --out')
+            options = json.loads(json.dumps(VARIANTS[variant][1]))
+            if results[-1]['options'] != options:
+                raise ValueError(f'{path} was trained with options {results[-1]["options"]}, '
+                                 f'but {variant} is now {options}: delete the run to redo it')
             r = results[-1]
             print(f'[ablation] {variant} seed {seed}: ' + ', '.join(
                 f'{s} mJ {r["metrics"][r["inference"]][s]["mJ"]:.3f}' for s in SUBSETS))

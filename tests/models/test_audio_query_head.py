@@ -198,3 +198,10 @@ def test_more_frames_than_seconds():
         frame_head.predict(feats12, feats12[-1], audio, shape)
     assert frame_head.predict(feats12, feats12[-1], audio, shape, seconds)[0].shape == (7, 32,
                                                                                        32)
+
+
+def test_union_targets_with_eq14_warn():
+    with pytest.warns(UserWarning, match="inference='threshold'"):
+        _head(criterion=dict(type='AVSCriterion', gt_instances='union'))
+    _head(criterion=dict(type='AVSCriterion', gt_instances='union'),
+          test_cfg=dict(inference='threshold'))

@@ -86,14 +86,19 @@ def test_loss_activity_skips_the_first_tenth():
 
 
 def test_results_of_another_run_length_are_refused(tmp_path):
-    """A finished run of another length must not enter the table as if it were comparable."""
+    """A finished run of another length or of a since changed variant must not enter the
+    table as if it were comparable."""
     import json
     run_dir = tmp_path / 'runs' / 'default_s0'
     run_dir.mkdir(parents=True)
     result = _result('default', 0, 0.8, 0.6, {})
-    (run_dir / 'result.json').write_text(json.dumps(dict(result, iterations=ablation.ITERS)))
+    result = dict(result, iterations=ablation.ITERS, options={})
+    (run_dir / 'result.json').write_text(json.dumps(result))
     ablation.main(['--out', str(tmp_path), '--no-train', '--variants', 'default'])
     assert (tmp_path / 'table.md').exists()
+    (run_dir / 'result.json').write_text(json.dumps(dict(result, options={'x.y': 1})))
+    with pytest.raises(ValueError, match='delete the run to redo it'):
+        ablation.main(['--out', str(tmp_path), '--no-train', '--variants', 'default'])
     (run_dir / 'result.json').write_text(json.dumps(dict(result, iterations=50)))
     with pytest.raises(ValueError, match='trained for 50 iterations, not --iters 1400'):
         ablation.main(['--out', str(tmp_path), '--no-train', '--variants', 'default'])

@@ -148,3 +148,12 @@ def test_self_supervised_losses_off_and_config_errors():
         _criterion(num_classes=5, gt_instances='union')
     with pytest.raises(ValueError, match='confidence'):
         _criterion(confidence='sounding')
+
+
+def test_mismatched_inputs_are_refused():
+    outs, gt = _outs(), _gt()
+    with pytest.raises(ValueError, match='one flag per ground-truth frame'):
+        _criterion()(outs, gt, torch.ones(1).bool())
+    outs['mask_logits'] = outs['mask_logits'][:1]
+    with pytest.raises(ValueError, match='layers of class logits'):
+        _criterion()(outs, gt, torch.ones(2).bool())

@@ -109,8 +109,8 @@ def test_multi_class_semantic_and_errors():
 
 
 def test_binary_labels_any_nonzero_is_sounding():
-    """AVSBench masks may arrive as 0/255 or 0/1: with two classes both mean "sounding",
-    and every mode reads them alike."""
+    """With two classes any non-zero label other than ignore_index means "sounding" (here
+    1 or 255 with ignore_index 254), and every mode reads them alike."""
     gt, valid = _frames()
     for mode in ('semantic', 'components'):
         a = build_frame_targets(gt, valid, 2, mode, ignore_index=254)

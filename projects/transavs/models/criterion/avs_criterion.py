@@ -211,9 +211,15 @@ class AVSCriterion(nn.Module):
             layers prefixed ``d{i}.``), ``loss_aqdl``, ``loss_aqml``, and the logged
             (non-loss) ``aqdl_s1`` / ``aqml_s2``.
         """
-        targets = self.build_targets(gt_sem_seg, gt_valid)
         cls_logits: List[Tensor] = outs['cls_logits']
         mask_logits: List[Tensor] = outs['mask_logits']
+        if len(cls_logits) != len(mask_logits):
+            raise ValueError(f'AVSCriterion: {len(cls_logits)} layers of class logits but '
+                             f'{len(mask_logits)} of mask logits')
+        if gt_valid.shape != gt_sem_seg.shape[:1]:
+            raise ValueError(f'AVSCriterion: gt_valid {tuple(gt_valid.shape)} must hold one '
+                             f'flag per ground-truth frame ({gt_sem_seg.shape[0]})')
+        targets = self.build_targets(gt_sem_seg, gt_valid)
         losses = dict()
         for layer, (cls, masks) in enumerate(zip(cls_logits, mask_logits)):
             prefix = '' if layer == len(cls_logits) - 1 else f'd{layer}.'

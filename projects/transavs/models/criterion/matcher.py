@@ -174,8 +174,8 @@ class QueryMatcher:
             slots = valid.nonzero().squeeze(1).to(targets.labels.device)
             if slots.numel() == 0:
                 continue
-            queries, gt_idx = self.assigner.assign(
-                InstanceData(scores=cls_logits[f], masks=point_logits[f]),
+            queries, gt_idx = self.assigner.assign(  # float32 scores under AMP too
+                InstanceData(scores=cls_logits[f].float(), masks=point_logits[f]),
                 InstanceData(labels=targets.labels[f, slots], masks=point_targets[f, slots]))
             query_idx[f, slots[gt_idx]] = queries
             matched[f, slots[gt_idx]] = True

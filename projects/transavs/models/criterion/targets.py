@@ -90,7 +90,9 @@ def build_frame_targets(gt_sem_seg: Tensor,
     Args:
         gt_sem_seg (Tensor): ``[F, H, W]`` integer labels (0 = background). For
             ``num_classes = 2`` any non-zero label other than ``ignore_index`` is
-            "sounding" (AVSBench masks are 0/1 or 0/255 after loading).
+            "sounding". ``LoadClipMasks`` gives 0/1; a loader of its own that keeps
+            AVSBench's 0/255 must binarise, or set another ``ignore_index``: with the
+            default 255 those pixels would be ignored.
         gt_valid (Tensor): ``[F]`` bool, the frame is annotated.
         num_classes (int): ``K`` real classes, background included.
         mode (str): ``'semantic'``, ``'components'`` or ``'union'`` (see the module doc).

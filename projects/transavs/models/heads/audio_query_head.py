@@ -1,5 +1,6 @@
 """The audio-query transformer head of TransAVS (paper eq. 1-8, 14-15)."""
 import math
+import warnings
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
@@ -154,6 +155,10 @@ class AudioQueryHead(BaseModule):
         if self.test_cfg['inference'] not in INFERENCE_RULES:
             raise ValueError(f'AudioQueryHead: test_cfg.inference must be one of '
                              f'{INFERENCE_RULES}, got {self.test_cfg["inference"]!r}')
+        if self.criterion.gt_instances == 'union' and self.test_cfg['inference'] == 'eq14':
+            warnings.warn("AudioQueryHead: gt_instances='union' never trains a background "
+                          "query, so eq. 14 has no background to compete with; use "
+                          "test_cfg.inference='threshold' with it")
 
     def init_weights(self) -> None:
         super().init_weights()
@@ -233,7 +238,7 @@ class AudioQueryHead(BaseModule):
             frame_seconds (Tensor, optional): ``[B, T_f]``, see :meth:`build_queries`.
 
         Returns:
-            dict: ``cls_logits`` (list of ``[B*T, N, K]``, one per predicting layer, the last
+            dict: ``cls_logits`` (list of ``[B*T, N, K + 1]``, one per predicting layer, the last
             one final), ``mask_logits`` (list of ``[B*T, N, h, w]``; intermediate ones at
             ``aux_mask_stride``, the final one at the mask-feature stride) and
             ``query_embed`` (``[B*T, N, d]``, the final normalised queries ``q_i``).

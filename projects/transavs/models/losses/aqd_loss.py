@@ -43,8 +43,8 @@ class AQDLoss(nn.Module):
     The paper gives neither ``d0`` nor the scale of ``h(q)``. With ``normalize=True`` (the
     default) ``u = h(q) / ||h(q)||`` lies on the unit sphere, so squared distances lie in
     ``[0, 4]`` (``2 - 2 cos``) and ``d0`` has a fixed meaning: ``d0 = 1`` penalises pairs
-    closer than 60 degrees. Unnormalised LayerNorm-scaled queries have squared distances of
-    order ``2 d``, far above any small ``d0``, and the loss never acts.
+    closer than 60 degrees. Unnormalised, ``h`` applied to LayerNorm-scaled queries gives
+    squared distances of order ``2 d``, far above any small ``d0``, and the loss never acts.
 
     Args:
         d0 (float): squared-distance threshold below which a pair is penalised.
