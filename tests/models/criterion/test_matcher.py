@@ -98,3 +98,30 @@ def test_matcher_paths_and_unmatched_instances(monkeypatch):
     query_idx, matched = matcher(cls, masks, three)
     assert matched.sum(1).tolist() == [2, 1]
     assert set(query_idx[0][matched[0]].tolist()) == {0, 1}
+
+
+def test_mixed_batch_equals_the_assigner_frame_by_frame(monkeypatch):
+    """Frames with three instances beside frames with at most two: the latter are matched
+    batched, only the former go through the assigner, and every frame's assignment equals
+    the assigner's on the same sampled points."""
+    from mmcv.ops import point_sample
+    torch.manual_seed(0)
+    matcher = QueryMatcher(ASSIGNER, num_points=60)
+    cls, masks = torch.randn(6, 5, 3) * 2, torch.randn(6, 5, 8, 8) * 3
+    valid = torch.tensor([[1, 1, 1], [1, 1, 0], [1, 0, 0], [0, 0, 0], [1, 1, 1],
+                          [0, 1, 0]]).bool()
+    targets = FrameTargets(torch.tensor([0, 1, 1]).expand(6, 3).clone(),
+                           torch.rand(6, 3, 16, 16) > 0.5, valid)
+    calls = []
+    assign = matcher.assigner.assign
+    monkeypatch.setattr(matcher.assigner, 'assign',
+                        lambda pred, gt: calls.append(len(gt)) or assign(pred, gt))
+    torch.manual_seed(1)
+    query_idx, matched = matcher(cls, masks, targets)
+    assert calls == [3, 3]  # frames 0 and 4 only
+    torch.manual_seed(1)
+    coords = torch.rand(6, 60, 2)  # the draw __call__ made
+    want_idx, want_matched = matcher.assign_per_frame(
+        cls, point_sample(masks, coords), targets, point_sample(targets.masks.float(), coords))
+    assert torch.equal(matched, valid) and torch.equal(want_matched, valid)
+    assert torch.equal(query_idx[valid], want_idx[valid])

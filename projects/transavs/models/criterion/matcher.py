@@ -6,10 +6,11 @@ the predictions and the ground truth (Mask2Former's matcher). Two paths give the
 assignment:
 
 - frames with at most two instances (every binary S4/MS3 frame with ``'semantic'``
-  targets: background and sounding) are matched for the whole batch at once by
-  :func:`match_two_slots`, an exact solution of the two-column assignment problem with no
-  per-frame loop and no host synchronisation;
-- otherwise each frame goes through mmseg's ``HungarianAssigner`` (scipy's
+  targets: background and sounding; with ``'components'`` the frames with one sounding
+  region) are matched together by :func:`match_two_slots`, an exact solution of the
+  two-column assignment problem with no per-frame loop; when every frame of the batch has
+  at most two slots (binary ``'semantic'``) the matching needs no host synchronisation;
+- the other frames go one by one through mmseg's ``HungarianAssigner`` (scipy's
   ``linear_sum_assignment`` on the host).
 """
 from typing import Dict, Sequence, Tuple
@@ -148,11 +149,34 @@ class QueryMatcher:
         point_logits = point_sample(mask_logits.float(), coords)
         point_targets = point_sample(targets.masks.float(), coords)  # [F, M, P]
         num_slots = targets.labels.shape[1]
-        if num_slots <= 2 and num_queries >= num_slots:
-            cost = match_cost_matrix(cls_logits, point_logits, targets.labels, point_targets,
-                                     self.match_costs)
-            return match_two_slots(cost, targets.valid), targets.valid
-        return self.assign_per_frame(cls_logits, point_logits, targets, point_targets)
+        if num_queries < 2:
+            return self.assign_per_frame(cls_logits, point_logits, targets, point_targets)
+        if num_slots <= 2:
+            return self._match_batched(cls_logits, point_logits, targets, point_targets)
+        # Slots are packed from the first, so a frame with at most two instances holds
+        # them in slots 0-1: those frames are matched batched, the others by the assigner.
+        # (Targets with more than two slots were built on the host: no new sync here.)
+        small = ~targets.valid[:, 2:].any(1)  # [F]
+        query_idx = torch.zeros_like(targets.labels)
+        matched = torch.zeros_like(targets.valid)
+        for frames, match in ((small, self._match_batched), (~small, self.assign_per_frame)):
+            if frames.any():
+                sub = FrameTargets(*(t[frames] for t in targets))
+                query_idx[frames], matched[frames] = match(
+                    cls_logits[frames], point_logits[frames], sub, point_targets[frames])
+        return query_idx, matched
+
+    def _match_batched(self, cls_logits: Tensor, point_logits: Tensor, targets: FrameTargets,
+                       point_targets: Tensor) -> Tuple[Tensor, Tensor]:
+        """:func:`match_two_slots` for frames whose instances lie in slots 0-1 (arguments
+        and returns as :meth:`assign_per_frame`)."""
+        labels, valid = targets.labels[:, :2], targets.valid[:, :2]
+        cost = match_cost_matrix(cls_logits, point_logits, labels, point_targets[:, :2],
+                                 self.match_costs)
+        query_idx = torch.zeros_like(targets.labels)
+        matched = torch.zeros_like(targets.valid)
+        query_idx[:, :2], matched[:, :2] = match_two_slots(cost, valid), valid
+        return query_idx, matched
 
     def assign_per_frame(self, cls_logits: Tensor, point_logits: Tensor,
                          targets: FrameTargets,
