@@ -100,5 +100,6 @@ def test_results_of_another_run_length_are_refused(tmp_path):
     with pytest.raises(ValueError, match='delete the run to redo it'):
         ablation.main(['--out', str(tmp_path), '--no-train', '--variants', 'default'])
     (run_dir / 'result.json').write_text(json.dumps(dict(result, iterations=50)))
-    with pytest.raises(ValueError, match='trained for 50 iterations, not --iters 1400'):
+    expected = f'trained for 50 iterations, not --iters {ablation.ITERS}'
+    with pytest.raises(ValueError, match=expected):
         ablation.main(['--out', str(tmp_path), '--no-train', '--variants', 'default'])
