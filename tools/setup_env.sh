@@ -2,7 +2,7 @@
 # Creates (or reuses) the project's virtual environment in .venv with the pinned stack.
 #
 # Idempotent: a stamp keyed on the requirements files and this script makes a second call
-# return in about a second. Order matters (design.md section 7): torch first, then mmcv 2.1.0
+# return in about a second. Order matters: torch first, then mmcv 2.1.0
 # built from source against it (--no-build-isolation), then the OpenMMLab packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,5 +1,5 @@
 # AVSBench v1 Multi-sources (MS3): 296 / 64 / 64 train / val / test clips of 5 frames at
-# 224x224; every frame is annotated. Layout: design.md section 3. The pipelines, loaders and
+# 224x224; every frame is annotated. Layout: README, Data. The pipelines, loaders and
 # metric are those of S4 (./avsbench_s4.py); only the dataset and its root differ.
 _base_ = ['./avsbench_s4.py']
 dataset_type = 'AVSBenchMS3Dataset'

@@ -1,5 +1,5 @@
 # AVSBench v1 Single-source (S4): 3452 / 740 / 740 train / val / test clips of 5 frames at
-# 224x224; train clips are annotated on frame 1 only. Layout: design.md section 3.
+# 224x224; train clips are annotated on frame 1 only. Layout: README, Data.
 dataset_type = 'AVSBenchS4Dataset'
 data_root = 'data/AVSBench/Single-source'
 crop_size = (224, 224)  # (w, h)

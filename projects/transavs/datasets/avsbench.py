@@ -1,4 +1,4 @@
-"""The shared base of the AVSBench v1 datasets: one sample is one clip (design.md section 3)."""
+"""The shared base of the AVSBench v1 datasets: one sample is one clip (README, Data)."""
 import csv
 import os.path as osp
 from typing import Callable, Dict, List, Optional, Sequence, Union

@@ -1,4 +1,4 @@
-"""AVSMetric: the AVSBench J and F measures (design.md section 6) as an mmengine metric."""
+"""AVSMetric: the AVSBench J and F measures (README, Metrics) as an mmengine metric."""
 import logging
 import os.path as osp
 from collections import OrderedDict
@@ -47,7 +47,7 @@ def _safe_join(root: str, rel_path: str) -> str:
 
 @METRICS.register_module()
 class AVSMetric(BaseMetric):
-    """AVSBench metrics: mean Jaccard index (mJ) and F-score (mF), design.md section 6.
+    """AVSBench metrics: mean Jaccard index (mJ) and F-score (mF), README, Metrics.
 
     Each data sample is one clip of ``T`` frames; only its annotated frames
     (``gt_valid``) are evaluated. Per frame, J is the IoU of ``pred_fg_prob > 0.5`` with the

@@ -1,4 +1,4 @@
-"""The VGGish frontend against torchvggish's ``waveform_to_examples`` (design.md section 4).
+"""The VGGish frontend against torchvggish's ``waveform_to_examples``.
 
 The expected numbers below were computed ONCE with torchvggish 0.2 (``vggish_input``,
 ``mel_features``, numpy float64) on the signals defined here by closed-form formulas; this

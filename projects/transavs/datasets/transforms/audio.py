@@ -1,6 +1,6 @@
 """A clip's audio: wav/flac/video decoding and VGGish log-mel examples ``[T, 1, 96, 64]``.
 
-Two ways to the VGGish input of a clip of ``T`` frames (design.md sections 3 and 4):
+Two ways to the VGGish input of a clip of ``T`` frames (layouts: README, Data):
 
 - from the waveform: :class:`LoadAudioWaveform` then :class:`WaveformToLogMel`, the VGGish
   frontend of :mod:`.vggish_frontend` (equal to torchvggish's for 16 kHz audio);

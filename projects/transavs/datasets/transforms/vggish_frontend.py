@@ -1,4 +1,4 @@
-"""The VGGish audio frontend: waveform -> log-mel examples ``[n, 1, 96, 64]`` (design.md section 4).
+"""The VGGish audio frontend: waveform -> log-mel examples ``[n, 1, 96, 64]`` (as torchvggish).
 
 The VGGish checkpoints that AVS researchers use (``vggish-10086976.pth``) were trained on the
 frontend of TensorFlow's VGGish, which torchvggish ports as
