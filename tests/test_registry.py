@@ -1,8 +1,11 @@
 """Every type the plugin registers can be built by name through mmseg's registries."""
+import os.path as osp
+
 import mmengine.registry as mmengine_registry
 import mmseg.registry as mmseg_registry
 import pytest
 import torch
+from mmengine.config import Config
 
 REGISTRIES = {
     'MODELS': mmseg_registry.MODELS,
@@ -13,20 +16,26 @@ REGISTRIES = {
     'TASK_UTILS': mmseg_registry.TASK_UTILS,
     'VISUALIZERS': mmseg_registry.VISUALIZERS,
     'MODEL_WRAPPERS': mmengine_registry.MODEL_WRAPPERS,
+    'OPTIM_WRAPPERS': mmengine_registry.OPTIM_WRAPPERS,
+    'RUNNERS': mmseg_registry.RUNNERS,
 }
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+PAPER_MODEL = Config.fromfile(osp.join(ROOT, 'configs/_base_/models/transavs_r50.py')).model
+CRITERION = dict(PAPER_MODEL.decode_head.criterion.to_dict(), train_cfg=dict(
+    PAPER_MODEL.train_cfg.to_dict(), num_points=64))
 
 TINY_BACKBONE = dict(type='ResNet', depth=18, stem_channels=8, base_channels=8,
                      out_indices=(0, 1, 2, 3))
 TINY_HEAD = dict(type='AudioQueryHead', in_channels=16, embed_dims=16, num_queries=4,
                  num_encoder_layers=1, num_decoder_layers=3, num_heads=2,
-                 feedforward_channels=16)
+                 feedforward_channels=16, criterion=CRITERION)
 
 #: Minimal arguments of every registered type (roots are filled in by the test).
 BUILD_ARGS = {
     'MODELS': {
         'AQDLoss': dict(d0=1.0),
         'AQMLoss': dict(),
-        'AVSCriterion': dict(),
+        'AVSCriterion': {k: v for k, v in CRITERION.items() if k != 'type'},
         'SoftmaxFocalLoss': dict(),
         'VGGish': dict(arch='tiny'),
         'AVSDataPreprocessor': dict(),
@@ -47,6 +56,8 @@ BUILD_ARGS = {
     },
     'TRANSFORMS': {
         'LoadClipFrames': dict(),
+        'LoadClipFramesFromNDArray': dict(),
+        'LoadAudioFromNDArray': dict(),
         'LoadClipMasks': dict(),
         'ClipRandomFlip': dict(prob=0.5),
         'ClipRandomResizedCrop': dict(),
@@ -65,9 +76,13 @@ BUILD_ARGS = {
     'TASK_UTILS': {},
     'VISUALIZERS': {'AVSLocalVisualizer': dict(name='registry_test_visualizer')},
     'MODEL_WRAPPERS': {},
+    'OPTIM_WRAPPERS': {},
+    'RUNNERS': {},
 }
-#: Types that need more than arguments (a process group); tested below on their own.
-BUILT_ELSEWHERE = {'MODEL_WRAPPERS': ['CPUDistributedDataParallel']}
+#: Types that need more than arguments (a process group, a model and an optimizer, a work
+#: dir); tested on their own (tests/engine).
+BUILT_ELSEWHERE = {'MODEL_WRAPPERS': ['CPUDistributedDataParallel'],
+                   'OPTIM_WRAPPERS': ['CPUAmpOptimWrapper'], 'RUNNERS': ['AVSRunner']}
 
 
 def _ours(registry):

@@ -18,3 +18,7 @@ log_processor = dict(
 log_level = 'INFO'
 load_from = None
 resume = False
+# projects.transavs.engine.AVSRunner: mmengine's Runner that loads checkpoints with restricted
+# unpickling (weights_only=True and the allow-list of mmengine's own checkpoint contents) and
+# writes local checkpoints atomically. Remove it to get mmengine's plain Runner.
+runner_type = 'mmseg.AVSRunner'

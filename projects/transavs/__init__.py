@@ -1,18 +1,23 @@
 """TransAVS for MMSegmentation 1.x.
 
-Importing this package registers every TransAVS module into mmseg's registries
-(``mmseg.registry.MODELS``, ``DATASETS``, ``TRANSFORMS``, ``METRICS``, ``HOOKS``,
-``TASK_UTILS``) and allow-lists the globals that mmengine checkpoints need for restricted
-(``weights_only``) loading, and makes mmengine's local file writes (checkpoints included)
-atomic. Configs load it with::
+Importing this package registers the TransAVS modules and does nothing else. Into mmseg's
+registries: ``MODELS`` (segmentor, head, criterion, losses, pixel decoder, VGGish, data
+preprocessor), ``DATASETS``, ``TRANSFORMS``, ``METRICS``, ``HOOKS``, ``VISUALIZERS`` and
+``RUNNERS`` (``AVSRunner``: restricted checkpoint loading, crash-safe saving); into
+mmengine's: ``OPTIM_WRAPPERS`` (``CPUAmpOptimWrapper``) and ``MODEL_WRAPPERS``
+(``CPUDistributedDataParallel``). Configs load it with::
 
     custom_imports = dict(imports=['projects.transavs'], allow_failed_imports=False)
 """
-from .engine import register_atomic_local_backend, register_checkpoint_safe_globals
-
-register_checkpoint_safe_globals()
-register_atomic_local_backend()
-
-from . import apis, datasets, evaluation, models, structures, utils, visualization  # noqa: E402,F401,I001
+from . import (  # noqa: F401,E501
+    apis,
+    datasets,
+    engine,
+    evaluation,
+    models,
+    structures,
+    utils,
+    visualization,
+)
 
 __version__ = '0.1.0'

@@ -7,10 +7,15 @@ import numpy as np
 import pytest
 import torch
 from mmengine.logging import HistoryBuffer
-from mmengine.runner.checkpoint import CheckpointLoader, load_checkpoint
+from mmengine.runner.checkpoint import CheckpointLoader
 from toy_runner import ToyModel, train_toy
 
-from projects.transavs.engine import UnsafeCheckpointError, safe_torch_load
+from projects.transavs.engine import (
+                                      UnsafeCheckpointError,
+                                      load_checkpoint_file,
+                                      load_checkpoint_to_model,
+                                      safe_torch_load,
+)
 
 
 def test_mmengine_checkpoint_roundtrip(tmp_path):
@@ -24,11 +29,15 @@ def test_mmengine_checkpoint_roundtrip(tmp_path):
     assert set(ckpt['optimizer']['state']) == {0, 1}
     torch.testing.assert_close(ckpt['state_dict']['linear.weight'],
                                runner.model.linear.weight.detach())
-    # mmengine's own loader goes through our restricted loader as well.
+    # The restricted counterpart of mmengine's load_checkpoint(model, path).
     model = ToyModel()
-    load_checkpoint(model, ckpt_path, map_location='cpu')
+    load_checkpoint_to_model(model, ckpt_path, map_location='cpu')
     torch.testing.assert_close(model.linear.weight, runner.model.linear.weight)
-    # ...and resuming continues from iteration 4 with the optimiser state.
+    # mmengine's own loader is left as it is: restricted by torch's default, and without
+    # our allow-list it refuses mmengine's own checkpoints (the problem AVSRunner solves).
+    with pytest.raises(pickle.UnpicklingError):
+        CheckpointLoader.load_checkpoint(ckpt_path, map_location='cpu')
+    # AVSRunner resumes from iteration 4 with the optimiser state.
     resumed = train_toy(str(tmp_path), max_iters=6, resume=True)
     assert resumed.iter == 6
 
@@ -58,9 +67,12 @@ def test_foreign_object_is_refused_and_not_executed(tmp_path):
     with pytest.raises(UnsafeCheckpointError, match='evil.pth'):
         safe_torch_load(path)
     assert not os.path.exists(marker)
-    # mmengine's loading path refuses it too.
-    with pytest.raises(pickle.UnpicklingError):
-        CheckpointLoader.load_checkpoint(path, map_location='cpu')
+    # So do the loader by name and AVSRunner's load_checkpoint (load_from / resume).
+    with pytest.raises(UnsafeCheckpointError, match='evil.pth'):
+        load_checkpoint_file(path)
+    runner = train_toy(str(tmp_path / 'work'), max_iters=2)
+    with pytest.raises(UnsafeCheckpointError, match='evil.pth'):
+        runner.load_checkpoint(path)
     assert not os.path.exists(marker)
 
 
@@ -90,6 +102,20 @@ def test_safe_loading_is_not_switched_off_globally(tmp_path):
     torch.save({'x': _Payload(str(tmp_path / 'marker'))}, path)
     with pytest.raises(pickle.UnpicklingError):
         torch.load(path)  # torch's default stays weights_only=True
+
+
+def test_allow_list_lasts_one_load_only(tmp_path):
+    before = list(torch.serialization.get_safe_globals())
+    train_toy(str(tmp_path))
+    assert safe_torch_load(osp.join(str(tmp_path), 'iter_4.pth'))['meta']['iter'] == 4
+    assert list(torch.serialization.get_safe_globals()) == before
+
+
+def test_load_checkpoint_file_names_missing_files(tmp_path):
+    with pytest.raises(FileNotFoundError, match='nope.pth'):
+        load_checkpoint_file(str(tmp_path / 'nope.pth'))
+    with pytest.raises(KeyError, match='no_such_net'):
+        load_checkpoint_file('torchvision://no_such_net')
 
 
 class _GetattrPayload:

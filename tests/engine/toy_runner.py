@@ -2,7 +2,8 @@
 import torch
 import torch.nn as nn
 from mmengine.model import BaseModel
-from mmengine.runner import Runner
+
+from projects.transavs.engine import AVSRunner
 
 
 class ToyModel(BaseModel):
@@ -32,8 +33,12 @@ class ToyDataset(torch.utils.data.Dataset):
 
 
 def train_toy(work_dir, max_iters=4, resume=False, model=None, custom_hooks=None):
-    """Trains :class:`ToyModel` with a checkpoint every 2 iterations; returns the runner."""
-    runner = Runner(
+    """Trains :class:`ToyModel` with :class:`AVSRunner`, a checkpoint every 2 iterations.
+
+    Returns:
+        AVSRunner: the runner after training.
+    """
+    runner = AVSRunner(
         model=model or ToyModel(),
         work_dir=work_dir,
         train_dataloader=dict(

@@ -5,8 +5,12 @@ mmengine's ``LocalBackend.put`` (used by ``save_checkpoint`` and therefore by
 during the write leaves a truncated checkpoint under the final name. This backend writes to
 a temporary file in the same folder, flushes and fsyncs it, and renames it over the target
 (``os.replace`` is atomic on POSIX and Windows); an interrupted write leaves at most a
-``.tmp`` file, never a truncated checkpoint. Registered for local paths when
-``projects.transavs`` is imported.
+``.tmp`` file, never a truncated checkpoint.
+
+It is opt-in: :func:`register_atomic_local_backend` adds it to mmengine's file backends under
+its own name (``'atomic_local'``, no path prefixes), and a writer selects it with
+``backend_args=dict(backend='atomic_local')``, as :class:`~projects.transavs.engine.AVSRunner`
+does for its checkpoints. mmengine's backend for local paths stays ``LocalBackend``.
 """
 import os
 import os.path as osp
@@ -16,9 +20,13 @@ from typing import Union
 
 import mmengine
 from mmengine.fileio import LocalBackend, register_backend
-from mmengine.fileio import io as mmengine_io
+from mmengine.fileio.backends import backends
 
-__all__ = ['AtomicLocalBackend', 'atomic_write_bytes']
+__all__ = ['ATOMIC_LOCAL_BACKEND', 'AtomicLocalBackend', 'atomic_write_bytes',
+           'register_atomic_local_backend']
+
+#: The name under which :class:`AtomicLocalBackend` is registered with mmengine.
+ATOMIC_LOCAL_BACKEND = 'atomic_local'
 
 
 def atomic_write_bytes(data: bytes, filepath: Union[str, Path]) -> None:
@@ -56,9 +64,17 @@ class AtomicLocalBackend(LocalBackend):
 
 
 def register_atomic_local_backend() -> None:
-    """Makes :class:`AtomicLocalBackend` mmengine's backend for local paths (idempotent)."""
-    register_backend('local', AtomicLocalBackend, force=True, prefixes='')
-    # Drop cached LocalBackend instances created before the registration.
-    for key in [k for k, v in mmengine_io.backend_instances.items()
-                if type(v) is LocalBackend]:
-        del mmengine_io.backend_instances[key]
+    """Adds :class:`AtomicLocalBackend` to mmengine's backends as ``'atomic_local'``.
+
+    Idempotent; replaces nothing (mmengine's ``'local'`` backend and its prefixes stay).
+
+    Raises:
+        KeyError: another class is already registered under ``'atomic_local'``.
+    """
+    registered = backends.get(ATOMIC_LOCAL_BACKEND)
+    if registered is AtomicLocalBackend:
+        return
+    if registered is not None:
+        raise KeyError(f'mmengine file backend {ATOMIC_LOCAL_BACKEND!r} is already '
+                       f'{registered.__module__}.{registered.__name__}')
+    register_backend(ATOMIC_LOCAL_BACKEND, AtomicLocalBackend)

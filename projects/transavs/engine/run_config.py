@@ -1,13 +1,17 @@
 """Shared set-up of the ``tools/train.py`` and ``tools/test.py`` command lines."""
+import argparse
+import os
 import os.path as osp
-from typing import Optional
+from typing import Optional, Sequence
 
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
 
 from .config_check import check_config_keys
 from .distributed import prepare_distributed_config
 
-__all__ = ['load_run_config']
+__all__ = ['build_runner', 'load_run_config', 'parse_run_args']
 
 
 def load_run_config(config: str,
@@ -23,7 +27,7 @@ def load_run_config(config: str,
         work_dir (str, optional): ``--work-dir``; defaults to ``./work_dirs/<config name>``.
 
     Returns:
-        Config: the config, ready for ``Runner.from_cfg``.
+        Config: the config, ready for :func:`build_runner`.
     """
     if not osp.isfile(config):
         raise FileNotFoundError(f'config file not found: {config}')
@@ -39,3 +43,50 @@ def load_run_config(config: str,
                                 osp.splitext(osp.basename(config))[0])
     prepare_distributed_config(cfg, launcher)
     return cfg
+
+
+def build_runner(cfg: Config) -> Runner:
+    """Builds the config's runner as mmseg's tools do: ``runner_type`` when set.
+
+    Our configs set ``runner_type = 'mmseg.AVSRunner'`` (restricted checkpoint loading,
+    crash-safe saving); a config without it gets mmengine's plain ``Runner``.
+
+    Args:
+        cfg (Config): a loaded config (:func:`load_run_config`).
+
+    Returns:
+        Runner
+    """
+    return Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+
+
+def parse_run_args(parser: argparse.ArgumentParser,
+                   argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    """Adds the options that train and test share (as mmseg's tools) and parses ``argv``.
+
+    ``--cfg-options``, ``--launcher`` and ``--local-rank`` (which sets ``LOCAL_RANK`` for
+    ``torch.distributed`` launchers that pass it as an argument).
+
+    Args:
+        parser (argparse.ArgumentParser): the tool's parser with its own options.
+        argv (Sequence[str], optional): the arguments; defaults to ``sys.argv[1:]``.
+
+    Returns:
+        argparse.Namespace
+    """
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override some settings in the used config, the key-value pair '
+        'in xxx=yyy format will be merged into config file.')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args

@@ -6,30 +6,31 @@ load: they hold a message hub with :class:`~mmengine.logging.HistoryBuffer` obje
 arrays and scalars. Switching safe loading off would let any checkpoint run code on load, so
 instead this module
 
-* allow-lists exactly the extra globals that mmengine checkpoints contain
-  (:func:`register_checkpoint_safe_globals`), and
-* replaces mmengine's local, http(s) and torchvision checkpoint loaders by ones that always
-  pass ``weights_only=True`` explicitly (so an environment variable such as
-  ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD`` cannot turn restriction off for them), and
-* offers :func:`safe_torch_load`, which names the file and the refused global when a
-  checkpoint contains anything else.
+* names exactly the extra globals that mmengine checkpoints contain
+  (:func:`checkpoint_safe_globals`) and allows them only for the duration of one load
+  (``torch.serialization.safe_globals``), never process-wide;
+* loads with ``weights_only=True`` passed explicitly, so that an environment variable such as
+  ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD`` cannot turn restriction off
+  (:func:`safe_torch_load`, :func:`load_checkpoint_file`), and names the file and the refused
+  global when a checkpoint contains anything else.
 
-Nothing here changes torch's global default.
+Nothing here is registered with mmengine or changes torch's defaults: restricted loading is
+used by :class:`~projects.transavs.engine.AVSRunner` (``runner_type`` in the configs),
+:func:`~projects.transavs.apis.init_model` and the tools, and by whoever calls these functions.
 """
 import io
 import os
 import os.path as osp
 import pickle
-from typing import Any, Callable, List, Optional, Union
+from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
 from mmengine.logging import HistoryBuffer
-from mmengine.runner.checkpoint import CheckpointLoader
 
 __all__ = [
-    'UnsafeCheckpointError', 'checkpoint_safe_globals',
-    'register_checkpoint_safe_globals', 'safe_torch_load'
+    'UnsafeCheckpointError', 'checkpoint_safe_globals', 'safe_torch_load',
+    'load_checkpoint_file', 'load_checkpoint_to_model'
 ]
 
 
@@ -82,25 +83,13 @@ def checkpoint_safe_globals() -> List[Any]:
     return [HistoryBuffer, (_history_buffer_getattr, 'builtins.getattr')] + _numpy_globals()
 
 
-_REGISTERED = False
-
-
-def register_checkpoint_safe_globals() -> None:
-    """Adds :func:`checkpoint_safe_globals` to torch's ``weights_only`` allow-list.
-
-    Idempotent. Called when ``projects.transavs`` is imported.
-    """
-    global _REGISTERED
-    if not _REGISTERED:
-        torch.serialization.add_safe_globals(checkpoint_safe_globals())
-        _REGISTERED = True
-
-
 def safe_torch_load(file: Union[str, os.PathLike, io.IOBase],
                     map_location: Optional[Union[str, Callable,
                                                  torch.device]] = 'cpu',
                     name: Optional[str] = None) -> Any:
     """``torch.load`` with ``weights_only=True`` and a clear refusal message.
+
+    The globals of :func:`checkpoint_safe_globals` are allowed during this call only.
 
     Args:
         file (str | PathLike | file-like): the checkpoint.
@@ -115,13 +104,13 @@ def safe_torch_load(file: Union[str, os.PathLike, io.IOBase],
         UnsafeCheckpointError: the checkpoint holds an object that is neither a tensor,
             a plain container nor on the allow-list (it is never executed).
     """
-    register_checkpoint_safe_globals()
     name = name or (os.fspath(file) if isinstance(file, (str, os.PathLike)) else
                     repr(file))
     if isinstance(file, (str, os.PathLike)) and not osp.isfile(file):
         raise FileNotFoundError(f'checkpoint not found: {name}')
     try:
-        return torch.load(file, map_location=map_location, weights_only=True)
+        with torch.serialization.safe_globals(checkpoint_safe_globals()):
+            return torch.load(file, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
         raise UnsafeCheckpointError(
             f'{name}: refused to load this checkpoint with restricted unpickling '
@@ -130,47 +119,84 @@ def safe_torch_load(file: Union[str, os.PathLike, io.IOBase],
             f'buffers. Nothing from it was executed. torch said: {err}') from err
 
 
-@CheckpointLoader.register_scheme(prefixes='', force=True)
-def _load_from_local(filename: str, map_location=None) -> Any:
-    """mmengine's local loader, restricted."""
-    return safe_torch_load(osp.expanduser(filename), map_location=map_location)
+def _download(url: str, model_dir: Optional[str] = None, progress: bool = True) -> str:
+    """Fetches ``url`` into the torch hub checkpoint folder (once) and returns the path.
 
-
-@CheckpointLoader.register_scheme(prefixes=('http://', 'https://'), force=True)
-def _load_from_http(filename: str,
-                    map_location=None,
-                    model_dir: Optional[str] = None,
-                    progress: bool = True) -> Any:
-    """mmengine's http(s) loader, restricted (downloads into torch hub's cache)."""
-    from mmengine.dist import get_dist_info
-    rank, world_size = get_dist_info()
-    if rank == 0:
-        path = _download(filename, model_dir, progress)
-    if world_size > 1:
-        torch.distributed.barrier()
-        if rank > 0:
-            path = _download(filename, model_dir, progress)
-    return safe_torch_load(path, map_location=map_location, name=filename)
-
-
-def _download(url: str, model_dir: Optional[str], progress: bool) -> str:
-    """Fetches ``url`` into the torch hub checkpoint folder (once) and returns the path."""
+    In a distributed run rank 0 downloads first and the other ranks wait for it.
+    """
     from urllib.parse import urlparse
+
+    from mmengine.dist import barrier, get_dist_info
     model_dir = model_dir or osp.join(torch.hub.get_dir(), 'checkpoints')
-    os.makedirs(model_dir, exist_ok=True)
     path = osp.join(model_dir, osp.basename(urlparse(url).path))
-    if not osp.exists(path):
+    rank, world_size = get_dist_info()
+    if rank == 0 and not osp.exists(path):
+        os.makedirs(model_dir, exist_ok=True)
         torch.hub.download_url_to_file(url, path, progress=progress)
+    if world_size > 1:
+        barrier()
+        if rank > 0 and not osp.exists(path):  # nodes without a shared folder
+            os.makedirs(model_dir, exist_ok=True)
+            torch.hub.download_url_to_file(url, path, progress=progress)
     return path
 
 
-@CheckpointLoader.register_scheme(
-    prefixes=('modelzoo://', 'torchvision://'), force=True)
-def _load_from_torchvision(filename: str, map_location=None) -> Any:
-    """mmengine's ``torchvision://`` loader, restricted."""
-    from mmengine.runner.checkpoint import get_torchvision_models
-    model_name = filename.split('://', 1)[1]
-    urls = get_torchvision_models()
-    if model_name not in urls:
-        raise KeyError(f'{filename}: unknown torchvision model {model_name!r}')
-    return _load_from_http(urls[model_name], map_location=map_location)
+def load_checkpoint_file(filename: str, map_location: Any = 'cpu') -> Any:
+    """Loads a checkpoint by name as mmengine's ``CheckpointLoader`` does, but restricted.
+
+    Local paths (``~`` expanded), ``http(s)://`` URLs (downloaded once into torch hub's
+    checkpoint folder) and ``torchvision://`` / ``modelzoo://`` names are read with
+    :func:`safe_torch_load`. Other mmengine schemes (``open-mmlab://``, ``s3://`` ...) go
+    through ``CheckpointLoader`` with the allow-list of :func:`checkpoint_safe_globals` in
+    effect and torch's default ``weights_only=True``.
+
+    Args:
+        filename (str): path or URL.
+        map_location: as for :func:`torch.load`. Defaults to ``'cpu'``.
+
+    Returns:
+        The loaded checkpoint.
+    """
+    if filename.startswith(('torchvision://', 'modelzoo://')):
+        from mmengine.runner.checkpoint import get_torchvision_models
+        model_name = filename.split('://', 1)[1]
+        urls = get_torchvision_models()
+        if model_name not in urls:
+            raise KeyError(f'{filename}: unknown torchvision model {model_name!r}')
+        filename = urls[model_name]
+    if filename.startswith(('http://', 'https://')):
+        return safe_torch_load(_download(filename), map_location=map_location, name=filename)
+    if '://' not in filename:
+        return safe_torch_load(osp.expanduser(filename), map_location=map_location)
+    from mmengine.runner.checkpoint import CheckpointLoader
+    with torch.serialization.safe_globals(checkpoint_safe_globals()):
+        return CheckpointLoader.load_checkpoint(filename, map_location=map_location)
+
+
+def load_checkpoint_to_model(model: torch.nn.Module,
+                             filename: str,
+                             map_location: Any = 'cpu',
+                             strict: bool = False,
+                             logger: Any = None,
+                             revise_keys: Sequence[Tuple[str, str]] = ((r'^module\.', ''), )
+                             ) -> dict:
+    """mmengine's ``load_checkpoint(model, filename, ...)`` with :func:`load_checkpoint_file`.
+
+    Args:
+        model (nn.Module): receives the weights (``state_dict`` of the checkpoint, or the
+            checkpoint itself when it is a plain state dict).
+        filename (str): path or URL.
+        map_location: as for :func:`torch.load`. Defaults to ``'cpu'``.
+        strict (bool): refuse missing or unexpected keys. Defaults to False (mmengine's).
+        logger: mmengine logger for the key report. Defaults to None.
+        revise_keys (Sequence[tuple[str, str]]): regex substitutions on the keys.
+
+    Returns:
+        dict: the loaded checkpoint.
+    """
+    from mmengine.runner.checkpoint import _load_checkpoint_to_model
+    checkpoint = load_checkpoint_file(filename, map_location=map_location)
+    if not isinstance(checkpoint, dict):
+        raise RuntimeError(f'{filename}: no state dict in this checkpoint (it holds a '
+                           f'{type(checkpoint).__name__})')
+    return _load_checkpoint_to_model(model, checkpoint, strict, logger, list(revise_keys))
