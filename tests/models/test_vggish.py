@@ -108,3 +108,12 @@ def test_bad_input_shape_is_named():
         model(torch.randn(2, 96, 64))
     with pytest.raises(KeyError, match='unknown arch'):
         MODELS.build(dict(type='VGGish', arch='huge'))
+
+
+def test_postprocess_without_pca_parameters_is_an_error(tmp_path):
+    with pytest.raises(ValueError, match='pca_checkpoint'):
+        MODELS.build(dict(type='VGGish', arch='tiny', postprocess=True))
+    model = MODELS.build(dict(type='VGGish', postprocess=True,
+                              pca_checkpoint=str(tmp_path / 'vggish_pca.pth')))
+    with pytest.raises(FileNotFoundError, match='vggish_pca.pth'):
+        model.init_weights()

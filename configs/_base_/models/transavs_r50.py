@@ -1,5 +1,5 @@
 # TransAVS with a ResNet-50 (ImageNet-1k, torchvision weights), paper section 2.2.
-# Pretrained files that cannot be found give a warning and random initialisation.
+# A missing local pretrained file stops training at start (init_cfg=None trains from scratch).
 VGGISH_CKPT = 'https://github.com/harritaylor/torchvggish/releases/download/v0.1/vggish-10086976.pth'  # noqa
 num_frames = 5
 num_queries = 300

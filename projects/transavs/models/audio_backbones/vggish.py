@@ -3,12 +3,11 @@ from typing import Optional, Union
 
 import torch
 import torch.nn as nn
-from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 from torch import Tensor
 
-from ...engine.safe_checkpoint import safe_torch_load
+from ...engine.safe_checkpoint import load_checkpoint_file
 
 __all__ = ['VGGish']
 
@@ -43,7 +42,7 @@ class VGGish(BaseModule):
             released AudioSet embeddings); AVSBench does not. Defaults to False.
         pca_checkpoint (str, optional): ``vggish_pca_params-970ea276.pth`` (keys
             ``pca_eigen_vectors`` ``[128, 128]`` and ``pca_means`` ``[128]``); needed when
-            ``postprocess``. Loaded with restricted unpickling.
+            ``postprocess`` (a missing file is an error). Loaded with restricted unpickling.
         init_cfg (dict, optional): e.g. ``dict(type='Pretrained', checkpoint=PATH_OR_URL)``.
     """
 
@@ -77,6 +76,9 @@ class VGGish(BaseModule):
         self.postprocess = postprocess
         self.pca_checkpoint = pca_checkpoint
         if postprocess:
+            if pca_checkpoint is None:
+                raise ValueError('VGGish: postprocess=True needs pca_checkpoint (torchvggish\'s '
+                                 'vggish_pca_params-970ea276.pth)')
             self.register_buffer('pca_eigen_vectors', torch.eye(128))
             self.register_buffer('pca_means', torch.zeros(128, 1))
         if frozen:
@@ -96,21 +98,15 @@ class VGGish(BaseModule):
         """Loads the pretrained checkpoint (if any) and the PCA parameters."""
         super().init_weights()
         if self.postprocess:
-            from ..utils import checkpoint_available
-            if self.pca_checkpoint is None or not checkpoint_available(self.pca_checkpoint):
-                print_log(f'VGGish: postprocess=True but the PCA parameters are not '
-                          f'available ({self.pca_checkpoint!r}); the PCA is the identity.',
-                          logger='current', level=30)
-            else:
-                params = safe_torch_load(self.pca_checkpoint)
-                for key in ('pca_eigen_vectors', 'pca_means'):
-                    if key not in params:
-                        raise KeyError(f'{self.pca_checkpoint}: missing {key!r} (expected '
-                                       'torchvggish PCA parameters)')
-                self.pca_eigen_vectors.copy_(
-                    torch.as_tensor(params['pca_eigen_vectors'], dtype=torch.float))
-                self.pca_means.copy_(
-                    torch.as_tensor(params['pca_means'], dtype=torch.float).reshape(-1, 1))
+            params = load_checkpoint_file(self.pca_checkpoint)
+            for key in ('pca_eigen_vectors', 'pca_means'):
+                if key not in params:
+                    raise KeyError(f'{self.pca_checkpoint}: missing {key!r} (expected '
+                                   'torchvggish PCA parameters)')
+            self.pca_eigen_vectors.copy_(
+                torch.as_tensor(params['pca_eigen_vectors'], dtype=torch.float))
+            self.pca_means.copy_(
+                torch.as_tensor(params['pca_means'], dtype=torch.float).reshape(-1, 1))
         if self.frozen:
             self._freeze()
 
