@@ -1,15 +1,21 @@
 """AudioQueryHead: eq. 4 scale order, query modes, the criterion's losses, eq. 14-15."""
 import math
+import os.path as osp
 
 import pytest
 import torch
+from mmengine.config import Config
 from mmseg.registry import MODELS
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+PAPER_MODEL = Config.fromfile(osp.join(ROOT, 'configs/_base_/models/transavs_r50.py')).model
 
 
 def _head(**kwargs):
     cfg = dict(type='AudioQueryHead', in_channels=16, embed_dims=16, num_queries=6,
                num_frames=5, num_encoder_layers=1, num_decoder_layers=4, num_heads=2,
-               feedforward_channels=32, train_cfg=dict(num_points=64))
+               feedforward_channels=32, criterion=PAPER_MODEL.decode_head.criterion.to_dict(),
+               train_cfg=dict(PAPER_MODEL.train_cfg.to_dict(), num_points=64))
     cfg.update(kwargs)
     head = MODELS.build(cfg)
     head.init_weights()
@@ -80,7 +86,7 @@ def test_loss_goes_through_the_criterion():
     head.set_confidence_thresholds(0.7, 0.8)
     assert (head.criterion.delta1, head.criterion.delta2) == (0.7, 0.8)
     with pytest.raises(ValueError, match='criterion.num_classes'):
-        _head(criterion=dict(type='AVSCriterion', num_classes=3))
+        _head(criterion=dict(PAPER_MODEL.decode_head.criterion.to_dict(), num_classes=3))
     with pytest.raises(ValueError, match='background class'):
         _head(num_classes=1)
 
@@ -202,6 +208,6 @@ def test_more_frames_than_seconds():
 
 def test_union_targets_with_eq14_warn():
     with pytest.warns(UserWarning, match="inference='threshold'"):
-        _head(criterion=dict(type='AVSCriterion', gt_instances='union'))
-    _head(criterion=dict(type='AVSCriterion', gt_instances='union'),
+        _head(criterion=dict(PAPER_MODEL.decode_head.criterion.to_dict(), gt_instances='union'))
+    _head(criterion=dict(PAPER_MODEL.decode_head.criterion.to_dict(), gt_instances='union'),
           test_cfg=dict(inference='threshold'))

@@ -1,13 +1,21 @@
 """AVSCriterion: class targets, supervised losses, AQDL/AQML acting on confident queries."""
+import os.path as osp
+
 import pytest
 import torch
+from mmengine.config import Config
 from mmseg.registry import MODELS
 
 from projects.transavs.models.criterion import class_targets, query_confidence
 
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+PAPER_MODEL = Config.fromfile(osp.join(ROOT, 'configs/_base_/models/transavs_r50.py')).model
+
 
 def _criterion(**kwargs):
-    cfg = dict(type='AVSCriterion', num_classes=2, train_cfg=dict(num_points=64))
+    """The paper config's criterion (on 64 points), with ``kwargs`` replacing its settings."""
+    cfg = dict(PAPER_MODEL.decode_head.criterion.to_dict(), num_classes=2,
+               train_cfg=dict(PAPER_MODEL.train_cfg.to_dict(), num_points=64))
     cfg.update(kwargs)
     return MODELS.build(cfg)
 
@@ -148,6 +156,11 @@ def test_self_supervised_losses_off_and_config_errors():
         _criterion(num_classes=5, gt_instances='union')
     with pytest.raises(ValueError, match='confidence'):
         _criterion(confidence='sounding')
+    with pytest.raises(KeyError, match='assigner'):
+        _criterion(train_cfg=dict(num_points=64, oversample_ratio=3.0,
+                                  importance_sample_ratio=0.75))
+    with pytest.raises(TypeError, match='loss_cls'):
+        MODELS.build(dict(type='AVSCriterion'))  # the config states the losses, not the code
 
 
 def test_mismatched_inputs_are_refused():

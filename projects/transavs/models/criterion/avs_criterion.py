@@ -14,9 +14,12 @@ from ..utils import resample_to_stride
 from .matcher import QueryMatcher
 from .targets import GT_INSTANCE_MODES, FrameTargets, build_frame_targets
 
-__all__ = ['AVSCriterion', 'CONFIDENCE_MODES', 'class_targets', 'query_confidence']
+__all__ = ['AVSCriterion', 'CONFIDENCE_MODES', 'TRAIN_CFG_KEYS', 'class_targets',
+           'query_confidence']
 
 CONFIDENCE_MODES = ('max_class', 'foreground')
+#: What ``train_cfg`` must hold (set in the model config; there are no hidden defaults).
+TRAIN_CFG_KEYS = ('num_points', 'oversample_ratio', 'importance_sample_ratio', 'assigner')
 
 
 def query_confidence(cls_logits: Tensor, num_classes: int, mode: str) -> Tensor:
@@ -91,55 +94,43 @@ class AVSCriterion(nn.Module):
        ``ConfidenceThresholdHook``). The mean sizes of ``S_1`` and ``S_2`` per frame are
        returned as ``aqdl_s1`` and ``aqml_s2`` for the training log.
 
+    The loss terms, their weights and the matching settings have no defaults here: the model
+    config states them once (``configs/_base_/models/transavs_r50.py``).
+
     Args:
+        loss_cls (dict): the class loss (lambda3).
+        loss_mask (dict | None): the point-sampled sigmoid cross-entropy mask loss; None
+            switches it off.
+        loss_dice (dict): the point-sampled dice loss (lambda4).
+        loss_aqdl (dict | None): :class:`AQDLoss` (lambda1); None switches it off.
+        loss_aqml (dict | None): :class:`AQMLoss` (lambda2); None switches it off.
+        train_cfg (dict): ``num_points`` (matching and mask losses), ``oversample_ratio``
+            and ``importance_sample_ratio`` (Mask2Former's importance sampling) and
+            ``assigner`` (mmseg ``HungarianAssigner`` with ``match_costs``).
         num_classes (int): ``K`` real classes, background included (S4/MS3: 2).
         gt_instances (str): ``'semantic'``, ``'components'`` or ``'union'`` (see
             :mod:`.targets`). Defaults to ``'components'``.
         ignore_index (int): ground-truth label of pixels in no instance. Defaults to 255.
-        loss_cls (dict): the class loss (lambda3).
-        loss_mask (dict, optional): the point-sampled sigmoid cross-entropy mask loss.
-        loss_dice (dict): the point-sampled dice loss (lambda4).
-        loss_aqdl (dict, optional): :class:`AQDLoss` (lambda1); None switches it off.
-        loss_aqml (dict, optional): :class:`AQMLoss` (lambda2); None switches it off.
         confidence (str): ``'max_class'`` or ``'foreground'``, see
             :func:`query_confidence`. Defaults to ``'max_class'``.
         delta (float): ``delta1 = delta2`` until :meth:`set_thresholds` is called.
             Defaults to 0.55 (eq. 18's start value).
         aqml_stride (int): stride of the masks that AQML compares. Defaults to 4.
-        train_cfg (dict, optional): ``num_points`` (matching and mask losses),
-            ``oversample_ratio`` and ``importance_sample_ratio`` (Mask2Former's importance
-            sampling) and ``assigner`` (mmseg ``HungarianAssigner`` with ``match_costs``).
     """
 
     def __init__(self,
+                 loss_cls: dict,
+                 loss_mask: Optional[dict],
+                 loss_dice: dict,
+                 loss_aqdl: Optional[dict],
+                 loss_aqml: Optional[dict],
+                 train_cfg: dict,
                  num_classes: int = 2,
                  gt_instances: str = 'components',
                  ignore_index: int = 255,
-                 loss_cls: dict = dict(
-                     type='SoftmaxFocalLoss', gamma=2.0, alpha=0.25, loss_weight=5.0),
-                 loss_mask: Optional[dict] = dict(
-                     type='CrossEntropyLoss',
-                     use_sigmoid=True,
-                     reduction='mean',
-                     avg_non_ignore=True,
-                     loss_weight=5.0,
-                     loss_name='loss_mask'),
-                 loss_dice: dict = dict(
-                     type='DiceLoss',
-                     use_sigmoid=True,
-                     activate=True,
-                     reduction='mean',
-                     naive_dice=True,
-                     eps=1.0,
-                     ignore_index=None,
-                     loss_weight=5.0,
-                     loss_name='loss_dice'),
-                 loss_aqdl: Optional[dict] = dict(type='AQDLoss', d0=4.0, loss_weight=2.0),
-                 loss_aqml: Optional[dict] = dict(type='AQMLoss', loss_weight=2.0),
                  confidence: str = 'max_class',
                  delta: float = 0.55,
-                 aqml_stride: int = 4,
-                 train_cfg: Optional[dict] = None) -> None:
+                 aqml_stride: int = 4) -> None:
         super().__init__()
         if num_classes < 2:
             raise ValueError(f'AVSCriterion: num_classes counts the background class too '
@@ -164,18 +155,12 @@ class AVSCriterion(nn.Module):
         self.loss_dice = MODELS.build(loss_dice)
         self.loss_aqdl = MODELS.build(loss_aqdl) if loss_aqdl else None
         self.loss_aqml = MODELS.build(loss_aqml) if loss_aqml else None
-        self.train_cfg = dict(
-            num_points=12544,
-            oversample_ratio=3.0,
-            importance_sample_ratio=0.75,
-            assigner=dict(
-                type='HungarianAssigner',
-                match_costs=[
-                    dict(type='ClassificationCost', weight=2.0),
-                    dict(type='CrossEntropyLossCost', weight=5.0, use_sigmoid=True),
-                    dict(type='DiceCost', weight=5.0, pred_act=True, eps=1.0)
-                ]))
-        self.train_cfg.update(train_cfg or {})
+        missing = [key for key in TRAIN_CFG_KEYS if key not in (train_cfg or {})]
+        if missing:
+            raise KeyError(f'AVSCriterion: train_cfg lacks {missing}; expected '
+                           f'{list(TRAIN_CFG_KEYS)} (the model config\'s train_cfg, e.g. '
+                           'configs/_base_/models/transavs_r50.py)')
+        self.train_cfg = dict(train_cfg)
         self.matcher = QueryMatcher(self.train_cfg['assigner'], self.train_cfg['num_points'])
 
     # ------------------------------------------------------------------------ thresholds

@@ -61,12 +61,11 @@ class AudioQueryHead(BaseModule):
             layers; the final layer's masks use the pixel decoder's finest stride.
             Defaults to 4.
         deep_supervision (bool): supervise every decoder layer. Defaults to True.
-        fused_attention (bool): use ``scaled_dot_product_attention``. Defaults to True.
         with_cp (bool): activation checkpointing of the decoder layers during training
             (less memory, one more forward). Defaults to False.
         cls_prior_prob (float): initial probability of each real class (bias
             initialisation, as for focal losses). Defaults to 0.01.
-        criterion (dict): the criterion config (:class:`AVSCriterion`); its
+        criterion (dict): the criterion config (:class:`AVSCriterion`, required); its
             ``num_classes`` defaults to the head's.
         train_cfg (dict, optional): the criterion's ``train_cfg`` (points, assigner).
         test_cfg (dict, optional): ``inference`` (``'eq14'`` or ``'threshold'``, see
@@ -90,10 +89,9 @@ class AudioQueryHead(BaseModule):
                  num_classes: int = 2,
                  aux_mask_stride: int = 4,
                  deep_supervision: bool = True,
-                 fused_attention: bool = True,
                  with_cp: bool = False,
                  cls_prior_prob: float = 0.01,
-                 criterion: dict = dict(type='AVSCriterion'),
+                 criterion: Optional[dict] = None,
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
@@ -125,8 +123,7 @@ class AudioQueryHead(BaseModule):
             embed_dims=embed_dims,
             num_layers=num_encoder_layers,
             num_heads=num_heads,
-            dropout=dropout,
-            fused_attention=fused_attention)
+            dropout=dropout)
         self.query_pos = nn.Embedding(num_queries, embed_dims)
         self.input_projs = nn.ModuleList(
             nn.Conv2d(in_channels, embed_dims, 1) if in_channels != embed_dims else
@@ -134,13 +131,16 @@ class AudioQueryHead(BaseModule):
         self.level_embed = nn.Embedding(num_levels, embed_dims)
         self.pos_encoding = SinePositionalEncoding2D(embed_dims // 2)
         self.layers = nn.ModuleList(
-            AudioVisualDecoderLayer(embed_dims, num_heads, feedforward_channels, dropout,
-                                    fused_attention) for _ in range(num_decoder_layers))
+            AudioVisualDecoderLayer(embed_dims, num_heads, feedforward_channels, dropout)
+            for _ in range(num_decoder_layers))
         self.decoder_norm = nn.LayerNorm(embed_dims)
         self.cls_embed = nn.Linear(embed_dims, num_classes + 1)  # g of eq. 8
         self.mask_proj = nn.Conv2d(in_channels, embed_dims, 1)  # W_2 of eq. 7
         self.aqdl_proj = nn.Linear(embed_dims, embed_dims)  # h of eq. 10
 
+        if criterion is None:
+            raise ValueError("AudioQueryHead needs criterion=dict(type='AVSCriterion', ...) "
+                             '(see configs/_base_/models/transavs_r50.py)')
         criterion = dict(criterion)
         criterion.setdefault('num_classes', num_classes)
         if criterion['num_classes'] != num_classes:

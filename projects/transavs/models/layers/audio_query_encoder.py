@@ -25,7 +25,6 @@ class AudioQueryEncoder(nn.Module):
         num_layers (int): ``N_1``.
         num_heads (int): attention heads.
         dropout (float): attention dropout.
-        fused_attention (bool): see :class:`MultiHeadAttention`.
     """
 
     def __init__(self,
@@ -35,15 +34,14 @@ class AudioQueryEncoder(nn.Module):
                  embed_dims: int = 256,
                  num_layers: int = 2,
                  num_heads: int = 8,
-                 dropout: float = 0.0,
-                 fused_attention: bool = True) -> None:
+                 dropout: float = 0.0) -> None:
         super().__init__()
         self.num_queries = num_queries
         self.num_audio_tokens = num_audio_tokens
         self.mix = nn.Linear(num_audio_tokens, num_queries)  # W_1 (with a bias per query)
         self.proj = nn.Linear(audio_dims, embed_dims)
         self.attns = nn.ModuleList(
-            MultiHeadAttention(embed_dims, num_heads, dropout, fused_attention)
+            MultiHeadAttention(embed_dims, num_heads, dropout)
             for _ in range(num_layers))
         self.norms = nn.ModuleList(nn.LayerNorm(embed_dims) for _ in range(num_layers))
 

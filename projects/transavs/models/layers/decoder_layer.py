@@ -22,20 +22,16 @@ class AudioVisualDecoderLayer(nn.Module):
         num_heads (int): attention heads.
         feedforward_channels (int): FFN hidden width.
         dropout (float): attention and FFN dropout.
-        fused_attention (bool): see :class:`MultiHeadAttention`.
     """
 
     def __init__(self,
                  embed_dims: int = 256,
                  num_heads: int = 8,
                  feedforward_channels: int = 2048,
-                 dropout: float = 0.0,
-                 fused_attention: bool = True) -> None:
+                 dropout: float = 0.0) -> None:
         super().__init__()
-        self.cross_attn = MultiHeadAttention(embed_dims, num_heads, dropout,
-                                             fused_attention)
-        self.self_attn = MultiHeadAttention(embed_dims, num_heads, dropout,
-                                            fused_attention)
+        self.cross_attn = MultiHeadAttention(embed_dims, num_heads, dropout)
+        self.self_attn = MultiHeadAttention(embed_dims, num_heads, dropout)
         self.ffn = FFN(
             embed_dims=embed_dims,
             feedforward_channels=feedforward_channels,
