@@ -54,13 +54,16 @@ def _wave(seconds=5.0, seed=0):
         np.float32)
 
 
-def _reference(model, frames, wave, frame_seconds=None):
+def _reference(model, frames, wave, frame_seconds=None, log_mel=None):
     """The model through its own data preprocessor on frames resized like the test pipeline
-    (mmcv bilinear to 128x128) and log-mels of the VGGish frontend (repeat-padded to 5)."""
+    (mmcv bilinear to 128x128) and log-mels of the VGGish frontend (repeat-padded to 5, unless
+    ``log_mel`` is given), resized by hand to the frames' size."""
     resized = np.stack([mmcv.imresize(f, NET_SIZE[::-1], interpolation='bilinear')
                         for f in frames])
+    if log_mel is None:
+        log_mel = pad_or_crop_examples(waveform_to_examples(wave, SR), 5)
     inputs = dict(frames=[torch.from_numpy(resized).permute(0, 3, 1, 2).contiguous()],
-                  audio_log_mel=[pad_or_crop_examples(waveform_to_examples(wave, SR), 5)])
+                  audio_log_mel=[log_mel])
     if frame_seconds is not None:
         inputs['frame_seconds'] = [torch.tensor(frame_seconds)]
     with torch.no_grad():
@@ -111,7 +114,75 @@ def test_pipeline_settings(config_path):
     cfg.test_dataloader.dataset.pipeline[2] = dict(type='LoadAudioLogMel', pad_mode='zeros')
     assert pipeline_frame_scale(cfg) == ((96, 64), 'bilinear')
     assert pipeline_audio_pad_mode(cfg) == 'zeros'
+    cfg.test_dataloader.dataset.pipeline[2:3] = [
+        dict(type='LoadAudioWaveform'), dict(type='WaveformToLogMel', pad_mode='zeros')]
+    assert pipeline_audio_pad_mode(cfg) == 'zeros'
+    # No test pipeline at all: the default one.
     assert pipeline_frame_scale(Config(dict(model=dict()))) == ((224, 224), 'bilinear')
+
+
+def _with_pipeline(model, pipeline):
+    """The same model (shared weights) with another test pipeline in its config."""
+    other = copy.copy(model)
+    other.cfg = copy.deepcopy(model.cfg)
+    other.cfg.test_dataloader.dataset.pipeline = pipeline
+    return other
+
+
+def test_runs_the_config_test_pipeline(model):
+    frames, wave = _frames(seed=6), _wave(seed=6)
+    steps = copy.deepcopy(model.cfg.test_dataloader.dataset.pipeline)
+    assert [s['type'] for s in steps] == [
+        'LoadClipFrames', 'LoadClipMasks', 'LoadAudioLogMel', 'PackAVSInputs']
+    normal = inference_avs(model, frames, wave, sample_rate=SR).pred_fg_prob.data
+    # A step of the config (MuteAudio after the audio) runs in inference too.
+    muted = _with_pipeline(model, steps[:3] + [dict(type='MuteAudio')] + steps[3:])
+    silenced = inference_avs(muted, frames, wave, sample_rate=SR).pred_fg_prob.data
+    silent = inference_avs(model, frames, np.zeros_like(wave), sample_rate=SR)
+    assert torch.equal(silenced, silent.pred_fg_prob.data)
+    assert not torch.allclose(silenced, normal, atol=1e-4)
+    # The log-mel loader's pad_mode pads short audio.
+    short = wave[:2 * SR]
+    zeros = _with_pipeline(model, steps[:2] + [dict(type='LoadAudioLogMel', pad_mode='zeros')] +
+                           steps[3:])
+    padded = inference_avs(zeros, frames, short, sample_rate=SR).pred_fg_prob.data
+    log_mel = pad_or_crop_examples(waveform_to_examples(short, SR), 5, 'zeros')
+    assert torch.allclose(padded, _reference(model, frames, short, log_mel=log_mel), atol=1e-6)
+    assert not torch.allclose(padded, _reference(model, frames, short), atol=1e-6)
+    # A waveform pipeline (LoadAudioWaveform + WaveformToLogMel) gives the same as log-mels.
+    waves = _with_pipeline(model, steps[:2] + [dict(type='LoadAudioWaveform'),
+                                               dict(type='WaveformToLogMel')] + steps[3:])
+    assert torch.equal(inference_avs(waves, frames, wave, sample_rate=SR).pred_fg_prob.data,
+                       normal)
+
+
+def test_without_a_config_the_default_pipeline(model):
+    bare = copy.copy(model)  # shared weights, no model.cfg
+    del bare.cfg
+    frames, wave = _frames(seed=7), _wave(seed=7)
+    result = inference_avs(bare, frames, wave, sample_rate=SR)
+    assert result.metainfo['img_shape'] == (224, 224)  # DEFAULT_TEST_PIPELINE's scale
+    assert result.pred_fg_prob.data.shape == (5, 80, 64)
+    # The same as the tiny config's test pipeline at 224 x 224.
+    at_224 = _with_pipeline(model, copy.deepcopy(model.cfg.test_dataloader.dataset.pipeline))
+    at_224.cfg.test_dataloader.dataset.pipeline[0].scale = (224, 224)
+    expected = inference_avs(at_224, frames, wave, sample_rate=SR).pred_fg_prob.data
+    assert torch.equal(result.pred_fg_prob.data, expected)
+
+
+def test_pipeline_errors(model):
+    frames, wave = _frames(), _wave()
+    steps = copy.deepcopy(model.cfg.test_dataloader.dataset.pipeline)
+    no_frames = _with_pipeline(model, steps[1:])
+    with pytest.raises(ValueError, match=r'transavs_tiny_s4\.py has no frame loader'):
+        inference_avs(no_frames, frames, wave, sample_rate=SR)
+    no_audio = _with_pipeline(model, steps[:2] + steps[3:])
+    with pytest.raises(ValueError, match='has no audio step'):
+        inference_avs(no_audio, frames, wave, sample_rate=SR)
+    no_meta = _with_pipeline(model, steps[:3] + [dict(type='PackAVSInputs',
+                                                      meta_keys=('num_frames', ))])
+    with pytest.raises(ValueError, match='keeping ori_shape and img_shape'):
+        inference_avs(no_meta, frames, wave, sample_rate=SR)
 
 
 # ------------------------------------------------------------------------------ inference_avs

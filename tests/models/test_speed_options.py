@@ -9,7 +9,6 @@ from mmengine.optim import build_optim_wrapper
 from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 
-from projects.transavs.datasets.transforms.formatting import audio_fingerprint
 from projects.transavs.structures import AVSDataSample
 
 
@@ -37,8 +36,7 @@ def _batch(size=64, clips=2, seed=0):
         gt = torch.zeros(5, size, size, dtype=torch.uint8)
         gt[:, 10 + 5 * b:40, 12:50] = 1
         log_mel = torch.randn(5, 1, 96, 64, generator=g)
-        sample = AVSDataSample(metainfo=dict(
-            gt_valid=[True] * 5, audio_hash=audio_fingerprint(dict(audio_log_mel=log_mel))))
+        sample = AVSDataSample(metainfo=dict(gt_valid=[True] * 5))
         sample.gt_sem_seg = PixelData(data=gt)
         samples.append(sample)
         frames.append(torch.randint(0, 256, (5, 3, size, size), generator=g,
@@ -74,24 +72,6 @@ def _loss_and_grads(model, batch, seed=1):
     return total.detach(), grads
 
 
-def test_fused_attention_equals_reference(tiny_model_cfg):
-    batch = _batch()
-    # Uniform point sampling: with importance sampling, rounding differences of order 1e-7
-    # move some of the top-k uncertain points and the gradients differ by ~0.1 %.
-    cfg = copy.deepcopy(tiny_model_cfg)
-    cfg.train_cfg.importance_sample_ratio = 0.0
-    plain = _build(cfg, decode_head=dict(fused_attention=False))
-    fused = _build(cfg, decode_head=dict(fused_attention=True))
-    torch.testing.assert_close(_predict(fused, batch), _predict(plain, batch),
-                               rtol=1e-4, atol=1e-5)
-    loss_p, grads_p = _loss_and_grads(plain, batch)
-    loss_f, grads_f = _loss_and_grads(fused, batch)
-    torch.testing.assert_close(loss_f, loss_p, rtol=1e-4, atol=1e-5)
-    for name in ('decode_head.layers.0.cross_attn.q_proj.weight',
-                 'decode_head.query_encoder.attns.0.v_proj.weight', 'backbone.conv1.weight'):
-        torch.testing.assert_close(grads_f[name], grads_p[name], rtol=1e-3, atol=1e-5)
-
-
 def test_activation_checkpointing_equals_plain(tiny_model_cfg):
     batch = _batch()
     plain = _build(tiny_model_cfg)
@@ -112,40 +92,6 @@ def test_channels_last_equals_plain(tiny_model_cfg):
     torch.testing.assert_close(_predict(fast, batch), _predict(plain, batch),
                                rtol=1e-4, atol=1e-5)
     assert fast.backbone.conv1.weight.is_contiguous(memory_format=torch.channels_last)
-
-
-def test_audio_embedding_cache(tiny_model_cfg):
-    cfg = copy.deepcopy(tiny_model_cfg)
-    cfg.audio_backbone.frozen = True
-    batch = _batch()
-    plain = _build(cfg)
-    cached = _build(cfg, audio_embed_cache=True)
-    calls = []
-    cached.audio_backbone.register_forward_hook(lambda m, i, o: calls.append(i[0].shape[0]))
-    expected = _predict(plain, batch)
-    torch.testing.assert_close(_predict(cached, batch), expected)
-    torch.testing.assert_close(_predict(cached, batch), expected)  # from the cache
-    assert calls == [10]  # 2 clips x 5 seconds, embedded once
-    # Training reuses the cache too and gives the same loss.
-    loss_p, _ = _loss_and_grads(plain, batch)
-    loss_c, _ = _loss_and_grads(cached, batch)
-    torch.testing.assert_close(loss_c, loss_p)
-    assert calls == [10]
-    # Other audio (e.g. silenced) has another key: embedded, not served stale.
-    muted = copy.deepcopy(batch)
-    muted['inputs']['audio_log_mel'][0] = torch.full((5, 1, 96, 64), -4.6)
-    muted['data_samples'][0].set_metainfo(dict(audio_hash=audio_fingerprint(
-        dict(audio_log_mel=muted['inputs']['audio_log_mel'][0]))))
-    _predict(cached, muted)
-    assert calls == [10, 5]
-    # Loading weights empties the cache.
-    cached.load_state_dict(plain.state_dict())
-    assert not cached._audio_cache
-
-
-def test_audio_cache_needs_frozen_backbone(tiny_model_cfg):
-    model = _build(tiny_model_cfg, audio_embed_cache=True)  # tiny VGGish is trainable
-    assert model.audio_embed_cache is False
 
 
 def test_bfloat16_autocast_close_to_float32(tiny_model_cfg):

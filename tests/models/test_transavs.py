@@ -1,9 +1,12 @@
 """The tiny TransAVS on CPU: loss, backward and prediction for S4- and MS3-like batches."""
+import copy
 import os.path as osp
 
 import pytest
 import torch
+import torch.nn.functional as F
 from mmengine.config import Config
+from mmengine.runner import load_checkpoint
 from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 
@@ -80,22 +83,80 @@ def test_audio_changes_prediction(tiny_cfg):
     assert not torch.allclose(a, b)
 
 
-def test_cached_embeddings_skip_audio_backbone(tiny_cfg):
+def test_audio_backbone_is_required(tiny_cfg):
     cfg = tiny_cfg.model.copy()
     cfg['audio_backbone'] = None
-    model = MODELS.build(cfg)
-    batch = _batch(valid=[True] * 5)
-    batch['inputs'].pop('audio_log_mel')
-    batch['inputs']['audio_embed'] = [torch.rand(5, 128) for _ in range(2)]
-    data = model.data_preprocessor(batch, False)
-    model.eval()
+    with pytest.raises(ValueError, match="audio_backbone is required.*audio_log_mel"):
+        MODELS.build(cfg)
+
+
+@pytest.fixture
+def eval_model(repo_root, tiny_checkpoint):
+    """The tiny model with weights that predict both classes (see ``tiny_checkpoint``)."""
+    cfg = Config.fromfile(osp.join(repo_root, 'configs/transavs_tiny_s4.py'))
+    model = MODELS.build(cfg.model)
+    load_checkpoint(model, tiny_checkpoint, map_location='cpu', logger='silent')
+    return model.eval()
+
+
+def _network_size_prediction(model, batch):
+    """Probabilities and classes at the network size: predict without data samples."""
     with torch.no_grad():
-        preds = model(**data, mode='predict')
-    assert preds[0].pred_fg_prob.data.shape == (5, 64, 64)
-    batch['inputs'].pop('audio_embed')
-    batch['inputs']['audio_log_mel'] = [torch.randn(5, 1, 96, 64) for _ in range(2)]
-    with pytest.raises(ValueError, match='without audio_backbone'):
-        model(**model.data_preprocessor(batch, False), mode='predict')
+        data = model.data_preprocessor(batch, False)
+        preds = model.predict(data['inputs'])
+    return [(p.pred_fg_prob.data, p.pred_sem_seg.data) for p in preds]
+
+
+def test_predictions_restored_to_ori_shape(eval_model):
+    batch = _batch(valid=[True] * 5)
+    at_network = _network_size_prediction(eval_model, batch)
+    assert at_network[0][0].shape == (5, 64, 64)
+    samples = [AVSDataSample(metainfo=dict(ori_shape=(80, 48), img_shape=(64, 64))),
+               AVSDataSample(metainfo=dict(ori_shape=(64, 64), img_shape=(64, 64)))]
+    with torch.no_grad():
+        preds = eval_model.test_step(dict(inputs=batch['inputs'], data_samples=samples))
+    # Clip 0: (5, 64, 64) -> (5, 1, 64, 64) -> bilinear (5, 1, 80, 48) -> (5, 80, 48).
+    expected = F.interpolate(at_network[0][0][:, None], size=(80, 48), mode='bilinear',
+                             align_corners=False)[:, 0]
+    prob = preds[0].pred_fg_prob.data
+    assert prob.shape == (5, 80, 48) and prob.dtype == torch.float32
+    torch.testing.assert_close(prob, expected.clamp(0, 1))
+    assert torch.equal(preds[0].pred_sem_seg.data, (prob > 0.5).to(torch.uint8))
+    assert 0 < preds[0].pred_sem_seg.data.float().mean() < 1  # the threshold means something
+    # Clip 1 is at its original size already: unchanged.
+    assert torch.equal(preds[1].pred_fg_prob.data, at_network[1][0])
+    assert torch.equal(preds[1].pred_sem_seg.data, at_network[1][1])
+
+
+def test_predictions_follow_the_ground_truth_size(eval_model):
+    # The datasets resize the ground truth to the network input, and AVSMetric compares at
+    # its size: a sample with ground truth keeps that size whatever its ori_shape.
+    batch = _batch(valid=[True] * 5)
+    at_network = _network_size_prediction(eval_model, batch)
+    for sample in batch['data_samples']:
+        sample.set_metainfo(dict(ori_shape=(96, 96)))
+    with torch.no_grad():
+        preds = eval_model.test_step(batch)
+    for pred, (prob, classes) in zip(preds, at_network):
+        assert torch.equal(pred.pred_fg_prob.data, prob)
+        assert torch.equal(pred.pred_sem_seg.data, classes)
+    sample = AVSDataSample(metainfo=dict(ori_shape=(96, 96)))
+    sample.gt_sem_seg = PixelData(data=torch.zeros(5, 32, 40, dtype=torch.uint8))
+    out = eval_model.postprocess_result(at_network[0][0][None], [sample])[0]
+    assert out.pred_fg_prob.data.shape == out.pred_sem_seg.data.shape == (5, 32, 40)
+
+
+def test_class_maps_resized_with_nearest_neighbour(tiny_cfg):
+    cfg = copy.deepcopy(tiny_cfg.model)
+    cfg.decode_head.update(num_classes=3, cls_prior_prob=0.1)
+    model = MODELS.build(cfg)
+    classes = torch.tensor([[0, 1], [2, 0]]).expand(1, 5, 2, 2)  # [B, T, h, w]
+    probs = torch.tensor([[0.2, 0.7], [0.9, 0.4]]).expand(1, 5, 2, 2)
+    sample = AVSDataSample(metainfo=dict(ori_shape=(4, 4)))
+    out = model.postprocess_result(probs, [sample], classes)[0]
+    expected = torch.tensor([[0, 0, 1, 1], [0, 0, 1, 1], [2, 2, 0, 0], [2, 2, 0, 0]])
+    assert torch.equal(out.pred_sem_seg.data, expected.expand(5, 4, 4).to(torch.uint8))
+    assert out.pred_fg_prob.data.shape == (5, 4, 4)
 
 
 def test_preprocessor_errors(tiny_cfg):
@@ -105,6 +166,19 @@ def test_preprocessor_errors(tiny_cfg):
     with pytest.raises(ValueError, match='one shape'):
         model.data_preprocessor(batch, False)
     batch = _batch(valid=[True] * 5)
-    batch['inputs'].pop('audio_log_mel')
+    log_mel = batch['inputs'].pop('audio_log_mel')
+    with pytest.raises(KeyError, match="no audio in inputs; expected 'audio_log_mel'"):
+        model.data_preprocessor(batch, False)
+    # Waveforms are turned into log-mels in the pipeline (WaveformToLogMel), not here.
+    batch['inputs']['audio_wave'] = [torch.zeros(80000) for _ in range(2)]
     with pytest.raises(KeyError, match='no audio'):
+        model.data_preprocessor(batch, False)
+    batch['inputs']['audio_log_mel'] = [t[..., :32] for t in log_mel]
+    with pytest.raises(ValueError, match=r'must be \[B, T, 1, 96, 64\], got \(2, 5, 1, 96, 32\)'):
+        model.data_preprocessor(batch, False)
+    batch['inputs']['audio_log_mel'] = [t[:3] for t in log_mel]
+    with pytest.raises(ValueError, match='one frame per second'):
+        model.data_preprocessor(batch, False)
+    batch['inputs']['frame_seconds'] = [torch.tensor([0, 1, 2, 2, 3])] * 2
+    with pytest.raises(ValueError, match='indices below 3'):
         model.data_preprocessor(batch, False)

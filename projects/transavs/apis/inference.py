@@ -1,16 +1,24 @@
 """Inference on your own clip: build a model from a config, then segment frames with audio.
 
 :func:`init_model` builds a TransAVS model from a config (and a checkpoint) for inference;
-:func:`inference_avs` runs it on one clip given as video frames and a waveform or audio file,
-preprocessed as the config's test pipeline does:
+:func:`inference_avs` runs it on one clip given as video frames and a waveform or audio file
+through the config's test pipeline, as mmseg's ``inference_model`` does with
+``LoadImageFromNDArray``:
 
-- frames are resized to the test input size (``LoadClipFrames.scale`` and ``interpolation`` of
-  the config's test pipeline; (224, 224) bilinear when the config has none);
-- the audio becomes ``T`` VGGish log-mel examples (``T = model.decode_head.num_frames``), padded
-  as the config's audio transform pads (``pad_mode``; AVSBench v1 repeats the last example)
-  or cut when longer; audio shorter than one example is zero-padded with a warning;
+- ``LoadClipFrames`` becomes :class:`LoadClipFramesFromNDArray` with the same arguments (the
+  frames are resized as in testing);
+- the audio step becomes :class:`LoadAudioWaveform` (a file) or :class:`LoadAudioFromNDArray`
+  (a waveform array), then :class:`WaveformToLogMel` with ``T`` examples
+  (``T = model.decode_head.num_frames``), padded as the config's audio step pads
+  (``pad_mode``; AVSBench v1 repeats the last example) or cut when longer; audio shorter
+  than one example is zero-padded with a warning;
+- steps that need ground truth (``LoadClipMasks``) are left out, the others (e.g.
+  ``PackAVSInputs``) kept;
 - frame ``i`` at ``frame_times[i]`` seconds takes the audio of second
   ``clamp(floor(t), 0, T - 1)``.
+
+The model restores the predictions to the frames' size (``ori_shape``) in
+``TransAVS.postprocess_result``.
 
 Example::
 
@@ -26,18 +34,16 @@ import warnings
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple, Union
 
-import mmcv
 import numpy as np
 import torch
-import torch.nn.functional as F
 from mmengine.config import Config
+from mmengine.dataset import Compose, pseudo_collate
 from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
-from mmengine.structures import PixelData
 from mmseg.registry import MODELS, TRANSFORMS
 from torch import nn
 
-from ..datasets.transforms import LoadAudioWaveform, WaveformToLogMel, read_image
+from ..datasets.transforms import read_image
+from ..engine import load_checkpoint_to_model
 from ..structures import AVSDataSample
 
 __all__ = ['init_model', 'inference_avs', 'pipeline_frame_scale', 'pipeline_audio_pad_mode']
@@ -45,8 +51,17 @@ __all__ = ['init_model', 'inference_avs', 'pipeline_frame_scale', 'pipeline_audi
 FrameInput = Union[np.ndarray, Sequence[Union[np.ndarray, str, os.PathLike]]]
 AudioInput = Union[np.ndarray, str, os.PathLike]
 
-DEFAULT_INPUT_SCALE = (224, 224)  # (w, h) when the config has no LoadClipFrames
-AUDIO_TRANSFORMS = ('LoadAudioLogMel', 'WaveformToLogMel')
+#: The test pipeline of a model without a config (``model.cfg``).
+DEFAULT_TEST_PIPELINE = (
+    dict(type='LoadClipFrames', scale=(224, 224)),
+    dict(type='LoadAudioWaveform'),
+    dict(type='WaveformToLogMel'),
+    dict(type='PackAVSInputs'),
+)
+FRAME_LOADERS = ('LoadClipFrames', 'LoadClipFramesFromNDArray')
+WAVE_LOADERS = ('LoadAudioWaveform', 'LoadAudioFromNDArray')
+LOG_MEL_LOADERS = ('LoadAudioLogMel', )
+GROUND_TRUTH_STEPS = ('LoadClipMasks', )
 
 
 def init_model(config: Union[str, Path, Config],
@@ -59,8 +74,9 @@ def init_model(config: Union[str, Path, Config],
         config (str | Path | Config): config file path or a loaded config (not modified;
             a copy is kept).
         checkpoint (str, optional): checkpoint file, loaded with mmengine's
-            ``load_checkpoint`` (restricted unpickling, see
-            :mod:`projects.transavs.engine.safe_checkpoint`) onto the CPU first. Without it the
+            restricted unpickling (``weights_only=True`` and the allow-list of mmengine's
+            checkpoint contents, :func:`~projects.transavs.engine.load_checkpoint_to_model`)
+            onto the CPU first. Without it the
             weights are random and a warning says so.
         device (str | torch.device): where the model runs, e.g. ``'cpu'`` or ``'cuda:0'``.
             Defaults to ``'cpu'``.
@@ -92,7 +108,7 @@ def init_model(config: Union[str, Path, Config],
     if checkpoint is not None:
         if not osp.isfile(checkpoint):
             raise FileNotFoundError(f'checkpoint file not found: {checkpoint}')
-        loaded = load_checkpoint(model, checkpoint, map_location='cpu')
+        loaded = load_checkpoint_to_model(model, checkpoint, map_location='cpu')
         dataset_meta = loaded.get('meta', {}).get('dataset_meta') if isinstance(
             loaded, dict) else None
         if dataset_meta:
@@ -106,66 +122,118 @@ def init_model(config: Union[str, Path, Config],
     return model
 
 
-# --------------------------------------------------------------------- test-pipeline settings
-def _test_pipeline(cfg: Config) -> list:
-    """The test pipeline of a config: ``test_dataloader.dataset.pipeline`` or ``test_pipeline``."""
-    dataset = (cfg.get('test_dataloader') or {}).get('dataset') or {}
-    pipeline = dataset.get('pipeline') if hasattr(dataset, 'get') else None
-    return list(pipeline or cfg.get('test_pipeline') or [])
+# ------------------------------------------------------------------------------ the pipeline
+def _test_pipeline(cfg: Optional[Config]) -> List[dict]:
+    """A config's test pipeline (``test_dataloader.dataset.pipeline`` or ``test_pipeline``).
+
+    Without a config, or a config without a test pipeline: :data:`DEFAULT_TEST_PIPELINE`.
+    """
+    pipeline = None
+    if cfg is not None:
+        dataset = (cfg.get('test_dataloader') or {}).get('dataset') or {}
+        pipeline = dataset.get('pipeline') if hasattr(dataset, 'get') else None
+        pipeline = pipeline or cfg.get('test_pipeline')
+    return [copy.deepcopy(dict(step)) for step in pipeline or DEFAULT_TEST_PIPELINE]
 
 
-def _find_transform(cfg: Optional[Config], names: Sequence[str]):
-    """The first transform of the test pipeline whose type is in ``names``, built; or None."""
-    if cfg is None:
-        return None
+def _step_type(step: dict) -> str:
+    """The registered name of a pipeline step (``'mmseg.X'`` and classes give ``'X'``)."""
+    kind = step.get('type')
+    return kind.__name__ if isinstance(kind, type) else str(kind).split('.')[-1]
+
+
+def _inference_pipeline(cfg: Optional[Config], audio_from_file: bool,
+                        num_seconds: int) -> List[dict]:
+    """The config's test pipeline, rewritten to load one clip from arrays (module docstring).
+
+    Args:
+        cfg (Config, optional): the model's config (``model.cfg``).
+        audio_from_file (bool): the audio is a file (``audio_path``), not a waveform array
+            (``audio_wave`` and ``audio_sample_rate``).
+        num_seconds (int): ``T``, the number of log-mel examples.
+
+    Returns:
+        list[dict]: the transform configs.
+
+    Raises:
+        ValueError: the pipeline has no frame loader or no audio step.
+    """
+    where = (f'the test pipeline of config {cfg.filename or "<Config>"}' if cfg is not None
+             else 'the default test pipeline')
+    wave_loader = 'LoadAudioWaveform' if audio_from_file else 'LoadAudioFromNDArray'
+    steps, has_frames, has_audio = [], False, False
     for step in _test_pipeline(cfg):
-        kind = step.get('type') if hasattr(step, 'get') else None
-        name = kind.__name__ if isinstance(kind, type) else str(kind).split('.')[-1]
-        if name in names:
-            return TRANSFORMS.build(step)
-    return None
+        kind = _step_type(step)
+        args = {k: v for k, v in step.items() if k != 'type'}
+        if kind in GROUND_TRUTH_STEPS:
+            continue
+        if kind in FRAME_LOADERS:
+            args.pop('backend_args', None)
+            steps.append(dict(args, type='LoadClipFramesFromNDArray'))
+            has_frames = True
+        elif kind in WAVE_LOADERS:
+            steps.append(dict(args, type=wave_loader))
+        elif kind in LOG_MEL_LOADERS:
+            pad_mode = TRANSFORMS.build(step).pad_mode
+            steps += [dict(type=wave_loader),
+                      dict(type='WaveformToLogMel', num_examples=num_seconds, pad_mode=pad_mode)]
+            has_audio = True
+        elif kind == 'WaveformToLogMel':
+            steps.append(dict(args, type='WaveformToLogMel', num_examples=num_seconds))
+            has_audio = True
+        else:
+            steps.append(step)
+    if not has_frames:
+        raise ValueError(f'{where} has no frame loader (one of {FRAME_LOADERS}); inference_avs '
+                         'loads the frames with LoadClipFramesFromNDArray and its arguments')
+    if not has_audio:
+        raise ValueError(f'{where} has no audio step (LoadAudioLogMel, or LoadAudioWaveform '
+                         'and WaveformToLogMel); inference_avs computes the log-mels with '
+                         'WaveformToLogMel')
+    return steps
 
 
 def pipeline_frame_scale(cfg: Optional[Config]) -> Tuple[Optional[Tuple[int, int]], str]:
-    """The frame size and interpolation of a config's test pipeline (``LoadClipFrames``).
+    """The frame size and interpolation of a config's test pipeline (its frame loader).
 
     Args:
         cfg (Config, optional): the model's config (``model.cfg``).
 
     Returns:
         tuple: ``(scale, interpolation)``; ``scale`` is ``(w, h)``, or None when the pipeline
-        keeps frames at their own size. Without a ``LoadClipFrames``: ((224, 224), 'bilinear').
+        keeps frames at their own size. Without a test pipeline: ((224, 224), 'bilinear').
     """
-    loader = _find_transform(cfg, ('LoadClipFrames', ))
-    if loader is None:
-        return DEFAULT_INPUT_SCALE, 'bilinear'
+    step = next(s for s in _inference_pipeline(cfg, False, 1)
+                if s['type'] == 'LoadClipFramesFromNDArray')
+    loader = TRANSFORMS.build(step)
     return loader.scale, loader.interpolation
 
 
 def pipeline_audio_pad_mode(cfg: Optional[Config]) -> str:
-    """How a config's test pipeline pads audio to ``T`` examples (``'repeat'`` by default)."""
-    transform = _find_transform(cfg, AUDIO_TRANSFORMS)
-    return getattr(transform, 'pad_mode', 'repeat')
+    """How a config's test pipeline pads audio to ``T`` examples (``'repeat'`` or ``'zeros'``).
+
+    Args:
+        cfg (Config, optional): the model's config (``model.cfg``).
+
+    Returns:
+        str: the ``pad_mode`` of its log-mel step (``'repeat'`` without a test pipeline).
+    """
+    step = next(s for s in _inference_pipeline(cfg, False, 1)
+                if s['type'] == 'WaveformToLogMel')
+    return TRANSFORMS.build(step).pad_mode
 
 
 # ------------------------------------------------------------------------------------ inputs
-def _check_frame(frame: np.ndarray, what: str) -> np.ndarray:
-    if not isinstance(frame, np.ndarray):
-        raise TypeError(f'{what} must be a numpy array, got {type(frame).__name__}')
-    if frame.dtype != np.uint8:
-        raise TypeError(f'{what} has dtype {frame.dtype}; expected uint8 RGB')
-    if frame.ndim != 3 or frame.shape[2] != 3 or frame.shape[0] < 1 or frame.shape[1] < 1:
-        raise ValueError(f'{what} has shape {frame.shape}; expected [H, W, 3] RGB')
-    return frame
-
-
 def _load_frames(frames: FrameInput) -> List[np.ndarray]:
-    """``[F, H, W, 3]`` array, or a list of ``[H, W, 3]`` arrays / image paths -> F arrays."""
+    """``[F, H, W, 3]`` array, or a list of ``[H, W, 3]`` arrays / image paths -> F arrays.
+
+    Image paths are read (RGB); the arrays are checked by :class:`LoadClipFramesFromNDArray`.
+    """
     if isinstance(frames, np.ndarray):
         if frames.ndim != 4:
             raise ValueError(f'frames has shape {frames.shape}; expected [F, H, W, 3] RGB '
                              'uint8 (a single frame needs a leading axis: frame[None])')
-        items = list(frames)
+        items = list(frames)  # [F, H, W, 3] -> F x [H, W, 3]
     elif isinstance(frames, (str, os.PathLike)):
         raise TypeError(f'frames is a single path ({frames}); expected a list of image paths '
                         'or an [F, H, W, 3] array')
@@ -173,46 +241,32 @@ def _load_frames(frames: FrameInput) -> List[np.ndarray]:
         items = list(frames)
     if not items:
         raise ValueError('inference_avs got no frames; expected at least one')
-    out = []
-    for i, item in enumerate(items):
-        what = f'frame {i + 1}/{len(items)}'
-        if isinstance(item, (str, os.PathLike)):
-            item = read_image(os.fspath(item), 'color', what)  # [H, W, 3] RGB
-        out.append(_check_frame(item, what))
-    sizes = {f.shape[:2] for f in out}
+    items = [
+        read_image(os.fspath(item), 'color', f'frame {i + 1}/{len(items)}')  # [H, W, 3] RGB
+        if isinstance(item, (str, os.PathLike)) else item for i, item in enumerate(items)
+    ]
+    sizes = {tuple(np.shape(item)[:2]) for item in items}
     if len(sizes) != 1:
         raise ValueError(f'frames have different sizes (H, W) {sorted(sizes)}; inference_avs '
                          'takes frames of one size per call (resize them, or call it once '
                          'per size)')
-    return out
+    return items
 
 
-def _audio_log_mel(audio: AudioInput, sample_rate: Optional[int], num_seconds: int,
-                   pad_mode: str) -> torch.Tensor:
-    """A waveform or an audio/video file -> ``[T, 1, 96, 64]`` log-mels, as the pipeline does."""
+def _audio_results(audio: AudioInput, sample_rate: Optional[int]) -> dict:
+    """The pipeline's audio entries: ``audio_path``, or ``audio_wave`` and its rate."""
     if isinstance(audio, (str, os.PathLike)):
         if sample_rate is not None:
             raise ValueError('sample_rate is only for waveform arrays; the rate of an audio '
                              f'file ({os.fspath(audio)}) is read from the file')
-        results = LoadAudioWaveform()(dict(audio_path=os.fspath(audio)))  # mono 16 kHz
-    elif isinstance(audio, np.ndarray):
+        return dict(audio_path=os.fspath(audio))
+    if isinstance(audio, np.ndarray):
         if sample_rate is None:
             raise ValueError('audio is a waveform array, so inference_avs needs its '
                              'sample_rate (e.g. sample_rate=16000)')
-        if audio.ndim not in (1, 2):
-            raise ValueError(f'audio array has shape {audio.shape}; expected [S] or [S, C]')
-        if audio.ndim == 2 and audio.shape[1] > audio.shape[0]:
-            raise ValueError(f'audio array has shape {audio.shape}: more channels than '
-                             'samples; expected [S, C] (samples first), transpose it')
-        if np.issubdtype(audio.dtype, np.floating) and not np.isfinite(audio).all():
-            raise ValueError('audio array contains NaN or Inf samples')
-        results = dict(audio_wave=audio, audio_sample_rate=sample_rate,
-                       audio_path='<audio array>')
-    else:
-        raise TypeError(f'audio must be a waveform numpy array or a file path, got '
-                        f'{type(audio).__name__}')
-    results = WaveformToLogMel(num_examples=num_seconds, pad_mode=pad_mode)(results)
-    return results['audio_log_mel']  # [T, 1, 96, 64]
+        return dict(audio_wave=audio, audio_sample_rate=sample_rate)
+    raise TypeError(f'audio must be a waveform numpy array or a file path, got '
+                    f'{type(audio).__name__}')
 
 
 def _frame_seconds(frame_times: Optional[Sequence[float]], num_frames: int,
@@ -247,11 +301,13 @@ def inference_avs(model: nn.Module,
 
     The clip is at most ``T = model.decode_head.num_frames`` seconds long (5 for AVSBench v1);
     split longer inputs into windows of ``T`` seconds (``tools/infer.py`` does). It may hold
-    any number of frames ``F``: each frame is matched to one second of the audio.
+    any number of frames ``F``: each frame is matched to one second of the audio. The inputs
+    go through the config's test pipeline with array loaders (module docstring) and the
+    model's ``test_step``.
 
     Args:
-        model (nn.Module): from :func:`init_model` (needs ``model.cfg`` for the test input
-            size; without it frames go in at 224 x 224).
+        model (nn.Module): from :func:`init_model` (its ``model.cfg`` gives the test
+            pipeline; without a config, :data:`DEFAULT_TEST_PIPELINE`: frames at 224 x 224).
         frames (np.ndarray | list): ``[F, H, W, 3]`` RGB uint8, or a list of ``[H, W, 3]``
             RGB uint8 arrays or image paths. All frames must have one size.
         audio (np.ndarray | str): a waveform ``[S]`` or ``[S, C]`` (float in [-1, 1], or
@@ -273,40 +329,33 @@ def inference_avs(model: nn.Module,
     Raises:
         ValueError / TypeError: no frames, frames that are not RGB uint8 ``[H, W, 3]`` or
         differ in size, a waveform without ``sample_rate``, ``frame_times`` of the wrong
-        length.
+        length, a test pipeline without a frame loader or an audio step.
     """
     head = getattr(model, 'decode_head', None)
     if head is None or not hasattr(head, 'num_frames'):
         raise TypeError(f'inference_avs needs a TransAVS model (with decode_head.num_frames), '
                         f'got {type(model).__name__}')
     num_seconds = int(head.num_frames)
-    cfg = getattr(model, 'cfg', None)
     images = _load_frames(frames)  # F x [H, W, 3]
-    ori_hw = tuple(images[0].shape[:2])
     times, seconds = _frame_seconds(frame_times, len(images), num_seconds)
-
-    scale, interpolation = pipeline_frame_scale(cfg)
-    if scale is not None and ori_hw[::-1] != scale:
-        images = [mmcv.imresize(img, scale, interpolation=interpolation) for img in images]
-    # F x [h, w, 3] -> [F, h, w, 3] -> [F, 3, h, w]
-    clip = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).contiguous()
-    inputs = dict(frames=[clip],
-                  audio_log_mel=[_audio_log_mel(audio, sample_rate, num_seconds,
-                                                pipeline_audio_pad_mode(cfg))])
+    results = dict(frames=images, num_frames=len(images), **_audio_results(audio, sample_rate))
     if seconds != list(range(num_seconds)):  # not one frame per second of the clip
-        inputs['frame_seconds'] = [torch.tensor(seconds, dtype=torch.long)]  # [F]
+        results['frame_seconds'] = seconds  # [F]
 
+    steps = _inference_pipeline(getattr(model, 'cfg', None), 'audio_path' in results,
+                                num_seconds)
+    packed = Compose([TRANSFORMS.build(step) for step in steps])(results)
+    if not isinstance(packed, dict) or 'inputs' not in packed or \
+            not {'ori_shape', 'img_shape'} <= set(packed['data_samples'].metainfo):
+        raise ValueError('the test pipeline must end with PackAVSInputs keeping ori_shape and '
+                         'img_shape in its meta_keys (inference_avs restores the frames\' size '
+                         'from them)')
     with torch.no_grad():
-        data = model.data_preprocessor(dict(inputs=inputs, data_samples=None), False)
-        result = model.predict(**data)[0]
-        probs = result.pred_fg_prob.data  # [F, h, w]
-        if tuple(probs.shape[-2:]) != ori_hw:
-            # (F, h, w) -> (F, 1, h, w) -> bilinear to (F, 1, H, W) -> (F, H, W)
-            probs = F.interpolate(probs[:, None], size=ori_hw, mode='bilinear',
-                                  align_corners=False)[:, 0].clamp_(0, 1)
+        result = model.test_step(pseudo_collate([packed]))[0]
     sample = AVSDataSample(metainfo=dict(
         frame_times=times, frame_seconds=seconds, num_frames=len(images),
-        num_seconds=num_seconds, ori_shape=ori_hw, img_shape=tuple(clip.shape[-2:])))
-    sample.pred_fg_prob = PixelData(data=probs.float())
-    sample.pred_sem_seg = PixelData(data=(probs > 0.5).to(torch.uint8))
+        num_seconds=num_seconds, ori_shape=tuple(result.metainfo['ori_shape']),
+        img_shape=tuple(result.metainfo['img_shape'])))
+    sample.pred_fg_prob = result.pred_fg_prob
+    sample.pred_sem_seg = result.pred_sem_seg
     return sample

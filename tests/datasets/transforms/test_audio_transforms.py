@@ -1,4 +1,4 @@
-"""Audio transforms: decoding (wav, flac, mp4), VGGish log-mels from wav, pkl and npy."""
+"""Audio transforms: decoding (wav, flac, mp4) and arrays, VGGish log-mels from wav, pkl, npy."""
 import math
 import pickle
 
@@ -11,6 +11,7 @@ from mmcv.transforms import Compose
 from mmseg.registry import TRANSFORMS
 
 from projects.transavs.datasets.transforms import (
+    LoadAudioFromNDArray,
     LoadAudioLogMel,
     LoadAudioWaveform,
     WaveformToLogMel,
@@ -118,12 +119,12 @@ def test_bad_audio_files(tmp_path):
     with pytest.raises(ValueError, match=r'unreadable: .*corrupt\.wav'):
         load(tmp_path / 'corrupt.wav')
     sf.write(tmp_path / 'empty.wav', np.zeros(0, np.float32), SR, subtype='FLOAT')
-    with pytest.raises(ValueError, match=r'no samples: .*empty\.wav'):
+    with pytest.raises(ValueError, match=r'empty\.wav has no samples'):
         load(tmp_path / 'empty.wav')
     wave = tone(1.0)
     wave[100] = np.nan
     sf.write(tmp_path / 'nan.wav', wave, SR, subtype='FLOAT')
-    with pytest.raises(ValueError, match=r'NaN or Inf samples: .*nan\.wav'):
+    with pytest.raises(ValueError, match=r'nan\.wav contains NaN or Inf samples'):
         load(tmp_path / 'nan.wav')
     with pytest.raises(KeyError, match='audio_path'):
         LoadAudioWaveform()(dict())
@@ -142,9 +143,7 @@ def test_waveform_to_log_mel_pads_and_crops(tmp_path):
     torch.testing.assert_close(log_mel, waveform_to_examples(long_wave, SR)[:5])
 
     short = long_wave[:int(SR * 3.3)]  # 3 examples -> the last is repeated twice
-    out = WaveformToLogMel(keep_wave=True)(dict(audio_wave=short, audio_sample_rate=SR,
-                                                num_frames=5))
-    assert 'audio_wave' in out
+    out = WaveformToLogMel()(dict(audio_wave=short, audio_sample_rate=SR, num_frames=5))
     reference = waveform_to_examples(short, SR)
     assert reference.shape[0] == 3
     torch.testing.assert_close(out['audio_log_mel'][:3], reference)
@@ -158,6 +157,74 @@ def test_waveform_to_log_mel_pads_and_crops(tmp_path):
         WaveformToLogMel()(dict(audio_wave=short, audio_sample_rate=SR))
     with pytest.raises(ValueError, match='pad_mode'):
         WaveformToLogMel(pad_mode='edge')
+
+
+def test_waveform_to_log_mel_needs_16k_mono(tmp_path):
+    # The loaders mix down and resample; the log-mel step only takes their output.
+    with pytest.raises(ValueError, match=r'/data/a44k\.wav is at 44100 Hz; expected 16000 Hz'):
+        WaveformToLogMel()(dict(audio_wave=tone(1.0, 44100), audio_sample_rate=44100,
+                                num_frames=5, audio_path='/data/a44k.wav'))
+    stereo = np.stack([tone(1.0), tone(1.0)], axis=1)  # [S, 2]
+    with pytest.raises(ValueError, match=r"results\['audio_wave'\] .*shape \(16000, 2\).*mono"):
+        WaveformToLogMel()(dict(audio_wave=stereo, audio_sample_rate=SR, num_frames=5))
+    with pytest.raises(ValueError, match='int16.*floating'):
+        WaveformToLogMel()(dict(audio_wave=np.zeros(SR, np.int16), audio_sample_rate=SR,
+                                num_frames=5))
+    with pytest.raises(KeyError, match='LoadAudioFromNDArray'):
+        WaveformToLogMel()(dict(audio_path='a.wav', num_frames=5))
+    # A 44.1 kHz file reaches it as 16 kHz mono through the loader, mixed down once.
+    wave44 = tone(2.0, sample_rate=44100, freq=1000.0)
+    sf.write(tmp_path / 'a44k.wav', np.stack([wave44, 0.5 * wave44], axis=1), 44100,
+             subtype='FLOAT')
+    out = Compose([LoadAudioWaveform(), WaveformToLogMel(num_examples=2)])(
+        dict(audio_path=str(tmp_path / 'a44k.wav')))
+    expected = waveform_to_examples(np.stack([wave44, 0.5 * wave44], axis=1), 44100)
+    assert expected.shape[0] == 2
+    torch.testing.assert_close(out['audio_log_mel'], expected, atol=1e-4, rtol=0)
+
+
+# --------------------------------------------------------------------------- arrays
+def test_array_loader_equals_file_loader(tmp_path):
+    rng = np.random.default_rng(1)
+    stereo = (0.2 * rng.standard_normal((44100 * 2, 2))).astype(np.float32)  # [S, 2]
+    sf.write(tmp_path / 'noise.wav', stereo, 44100, subtype='FLOAT')
+    from_file = load(tmp_path / 'noise.wav')
+    from_array = TRANSFORMS.build(dict(type='LoadAudioFromNDArray'))(
+        dict(audio_wave=stereo, audio_sample_rate=44100))
+    assert from_array['audio_sample_rate'] == SR
+    assert from_array['audio_wave'].dtype == np.float32
+    assert from_array['audio_wave'].shape == (32000, )
+    np.testing.assert_array_equal(from_array['audio_wave'], from_file['audio_wave'])
+    # int16 is scaled as torchvggish does; 16 kHz mono passes unchanged.
+    pcm = np.array([0, 16384, -32768], np.int16)
+    out = LoadAudioFromNDArray()(dict(audio_wave=pcm, audio_sample_rate=SR))['audio_wave']
+    np.testing.assert_array_equal(out, [0.0, 0.5, -1.0])
+    wave = tone(1.0)
+    np.testing.assert_array_equal(
+        LoadAudioFromNDArray()(dict(audio_wave=wave, audio_sample_rate=SR))['audio_wave'], wave)
+
+
+def test_array_loader_errors():
+    loader = LoadAudioFromNDArray()
+    wave = tone(1.0)
+    with pytest.raises(ValueError, match=r'shape \(2, 16000\): more channels than samples'):
+        loader(dict(audio_wave=np.stack([wave, wave]), audio_sample_rate=SR))
+    with pytest.raises(ValueError, match=r"results\['audio_wave'\] has shape \(2, 3, 4\)"):
+        loader(dict(audio_wave=np.zeros((2, 3, 4), np.float32), audio_sample_rate=SR))
+    with pytest.raises(ValueError, match=r"results\['audio_wave'\] has no samples"):
+        loader(dict(audio_wave=np.zeros(0, np.float32), audio_sample_rate=SR))
+    bad = wave.copy()
+    bad[7] = np.inf
+    with pytest.raises(ValueError, match=r"results\['audio_wave'\] contains NaN or Inf"):
+        loader(dict(audio_wave=bad, audio_sample_rate=SR))
+    with pytest.raises(ValueError, match=r'invalid sample rate 0'):
+        loader(dict(audio_wave=wave, audio_sample_rate=0))
+    with pytest.raises(TypeError, match=r"results\['audio_wave'\].*int64"):
+        loader(dict(audio_wave=np.zeros(SR, np.int64), audio_sample_rate=SR))
+    with pytest.raises(TypeError, match='numpy array, got list'):
+        loader(dict(audio_wave=[0.0] * SR, audio_sample_rate=SR))
+    with pytest.raises(KeyError, match='audio_sample_rate'):
+        loader(dict(audio_wave=wave))
 
 
 def test_short_and_silent_audio(tmp_path):

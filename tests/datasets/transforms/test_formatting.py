@@ -46,41 +46,42 @@ def test_pack_frames_masks_and_meta():
     assert 'mask_paths' not in meta and 'audio_path' not in meta and 'crop_bbox' not in meta
 
 
-def test_pack_every_audio_kind_and_custom_meta():
-    wave = np.zeros(80000, np.float32)
-    embed = np.ones((T, 128), np.float32)
-    results = _results(audio_wave=wave, audio_embed=embed)
-    del results['audio_log_mel'], results['gt_masks']
+def test_pack_frame_seconds_and_custom_meta():
+    results = _results(frame_seconds=[0, 0, 1, 3, 4])
+    del results['gt_masks']
     packed = PackAVSInputs(meta_keys=('video_name', 'crop_bbox', 'absent'))(results)
     inputs = packed['inputs']
-    assert set(inputs) == {'frames', 'audio_wave', 'audio_embed'}
-    assert isinstance(inputs['audio_wave'], torch.Tensor) and inputs['audio_wave'].shape == (
-        80000, )
-    assert inputs['audio_embed'].shape == (T, 128) and inputs['audio_embed'].sum() == T * 128
+    assert set(inputs) == {'frames', 'audio_log_mel', 'frame_seconds'}
+    assert inputs['frame_seconds'].dtype == torch.long
+    assert inputs['frame_seconds'].tolist() == [0, 0, 1, 3, 4]
     sample = packed['data_samples']
     assert 'gt_sem_seg' not in sample
-    assert set(sample.metainfo) == {'video_name', 'crop_bbox', 'audio_hash'}
+    assert set(sample.metainfo) == {'video_name', 'crop_bbox'}
+    # Only the log-mels are model inputs: a waveform left in the results is not packed.
+    packed = PackAVSInputs()(_results(audio_wave=np.zeros(80000, np.float32)))
+    assert set(packed['inputs']) == {'frames', 'audio_log_mel'}
 
 
-def test_audio_hash_follows_content():
-    results = _results()
-    a = PackAVSInputs()(dict(results))['data_samples'].audio_hash
-    assert a == PackAVSInputs()(dict(results))['data_samples'].audio_hash
-    other = dict(results)
-    other['audio_log_mel'] = other['audio_log_mel'] + 1
-    assert PackAVSInputs()(other)['data_samples'].audio_hash != a
+@pytest.mark.parametrize('seconds', [[0, 1, 2], [0, 1, 2, 3, 4, 5], [0.5] * T, [0, 1, -1, 3, 4],
+                                     [[0, 1, 2, 3, 4]]])
+def test_pack_rejects_bad_frame_seconds(seconds):
+    with pytest.raises(ValueError, match=r'frame_seconds.*non-negative int per frame \(\[5\]\)'):
+        PackAVSInputs()(_results(frame_seconds=seconds))
+
 
 
 def test_pack_errors():
     results = _results()
     del results['audio_log_mel']
-    with pytest.raises(KeyError, match='no audio; expected one of audio_log_mel'):
-        PackAVSInputs()(results)
+    with pytest.raises(KeyError, match=r'no audio_log_mel \[T, 1, 96, 64\]; add LoadAudioLogMel'):
+        PackAVSInputs()(dict(results))
+    with pytest.raises(KeyError, match='results has audio_wave: add WaveformToLogMel'):
+        PackAVSInputs()(dict(results, audio_wave=np.zeros(10, np.float32)))
     with pytest.raises(KeyError, match='no "frames"'):
-        PackAVSInputs()(dict(audio_wave=np.zeros(10)))
+        PackAVSInputs()(dict(audio_log_mel=torch.zeros(T, 1, 96, 64)))
     with pytest.raises(ValueError, match=r'gt_masks \(5, 6, 9\) does not match frames'):
         PackAVSInputs()(_results(gt_masks=np.zeros((T, H, W - 1), np.uint8)))
     with pytest.raises(ValueError, match=r'must be \[T, H, W, 3\]'):
         PackAVSInputs()(_results(frames=np.zeros((T, H, W), np.uint8)))
-    with pytest.raises(TypeError, match='audio_embed'):
-        PackAVSInputs()(_results(audio_embed=[[0.0] * 128] * T))
+    with pytest.raises(TypeError, match='audio_log_mel'):
+        PackAVSInputs()(_results(audio_log_mel=[[0.0] * 64] * T))

@@ -1,4 +1,4 @@
-"""LoadClipFrames / LoadClipMasks: content, sizes, and every bad-input case."""
+"""LoadClipFrames(FromNDArray) / LoadClipMasks: content, sizes, and every bad-input case."""
 import os
 import os.path as osp
 import shutil
@@ -9,7 +9,11 @@ import pytest
 from mmseg.registry import TRANSFORMS
 
 from projects.transavs.datasets import AVSBenchMS3Dataset, AVSBenchS4Dataset
-from projects.transavs.datasets.transforms import LoadClipFrames, LoadClipMasks
+from projects.transavs.datasets.transforms import (
+    LoadClipFrames,
+    LoadClipFramesFromNDArray,
+    LoadClipMasks,
+)
 
 
 def _rgb(path):
@@ -86,6 +90,48 @@ def test_missing_unreadable_frames_and_wrong_count(ms3_info, tmp_path):
         LoadClipFrames()(short)
     with pytest.raises(ValueError, match='scale must be None or'):
         LoadClipFrames(scale=(224, ))
+
+
+@pytest.mark.parametrize('scale', [(120, 80), None])
+def test_frames_from_arrays_equal_frames_from_files(ms3_info, scale):
+    from_files = LoadClipFrames(scale=scale, interpolation='bicubic')(dict(ms3_info))
+    arrays = [_rgb(path) for path in ms3_info['frame_paths']]
+    loader = TRANSFORMS.build(dict(type='LoadClipFramesFromNDArray', scale=scale,
+                                   interpolation='bicubic'))
+    for frames in (arrays, np.stack(arrays)):  # a list of [H, W, 3] or one [T, H, W, 3]
+        out = loader(dict(frames=frames, num_frames=5))
+        np.testing.assert_array_equal(out['frames'], from_files['frames'])
+        for key in ('ori_shape', 'frame_ori_shapes', 'img_shape'):
+            assert out[key] == from_files[key], key
+    if scale is not None:  # the resize happened: bicubic differs from the default bilinear
+        bilinear = LoadClipFramesFromNDArray(scale=scale)(dict(frames=arrays))['frames']
+        assert not np.array_equal(bilinear, from_files['frames'])
+
+
+def test_frames_from_arrays_errors():
+    frame = np.zeros((40, 30, 3), np.uint8)
+    loader = LoadClipFramesFromNDArray(scale=None)
+    with pytest.raises(ValueError, match=r"results\['frames'\]\[1\] is 20x30 .* but "
+                       r"results\['frames'\]\[0\] is 40x30"):
+        loader(dict(frames=[frame, frame[:20]]))
+    assert LoadClipFramesFromNDArray(scale=(16, 16))(
+        dict(frames=[frame, frame[:20]]))['frame_ori_shapes'] == [(40, 30), (20, 30)]
+    with pytest.raises(TypeError, match=r"results\['frames'\]\[1\] has dtype float32; "
+                       'expected uint8'):
+        loader(dict(frames=[frame, frame.astype(np.float32)]))
+    with pytest.raises(ValueError, match=r"results\['frames'\]\[0\] has shape \(40, 30\)"):
+        loader(dict(frames=[frame[..., 0]]))
+    with pytest.raises(ValueError, match=r"results\['frames'\] has shape \(40, 30, 3\); "
+                       r'expected \[T, H, W, 3\]'):
+        loader(dict(frames=frame))
+    with pytest.raises(TypeError, match=r"\[0\] is a str"):
+        loader(dict(frames=['frame.png']))
+    with pytest.raises(ValueError, match=r'holds 2 frame\(s\); expected num_frames=5'):
+        loader(dict(frames=[frame, frame], num_frames=5))
+    with pytest.raises(ValueError, match=r'holds 0 frame\(s\)'):
+        loader(dict(frames=[]))
+    with pytest.raises(KeyError, match="no 'frames'"):
+        loader(dict(frame_paths=['a.png']))
 
 
 def test_masks_s4_train_only_first_frame(s4_train_info):

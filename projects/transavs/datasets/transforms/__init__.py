@@ -1,8 +1,8 @@
 """Clip transforms: frames, masks, audio (VGGish frontend), augmentation, packing."""
-from .audio import LoadAudioLogMel, LoadAudioWaveform, WaveformToLogMel
+from .audio import LoadAudioFromNDArray, LoadAudioLogMel, LoadAudioWaveform, WaveformToLogMel
 from .augmentation import ClipPhotoMetricDistortion, ClipRandomFlip, ClipRandomResizedCrop
 from .formatting import PackAVSInputs
-from .loading import LoadClipFrames, LoadClipMasks, read_image
+from .loading import LoadClipFrames, LoadClipFramesFromNDArray, LoadClipMasks, read_image
 from .mute_audio import MuteAudio
 from .vggish_frontend import (
     log_mel_examples,
@@ -12,8 +12,9 @@ from .vggish_frontend import (
 )
 
 __all__ = [
-    'LoadClipFrames', 'LoadClipMasks', 'ClipRandomFlip', 'ClipRandomResizedCrop',
-    'ClipPhotoMetricDistortion', 'PackAVSInputs', 'LoadAudioWaveform', 'WaveformToLogMel',
-    'LoadAudioLogMel', 'MuteAudio', 'waveform_to_examples', 'log_mel_examples', 'vggish_mel_matrix',
-    'pad_or_crop_examples', 'read_image'
+    'LoadClipFrames', 'LoadClipFramesFromNDArray', 'LoadClipMasks', 'ClipRandomFlip',
+    'ClipRandomResizedCrop', 'ClipPhotoMetricDistortion', 'PackAVSInputs', 'LoadAudioWaveform',
+    'LoadAudioFromNDArray', 'WaveformToLogMel', 'LoadAudioLogMel', 'MuteAudio',
+    'waveform_to_examples', 'log_mel_examples', 'vggish_mel_matrix', 'pad_or_crop_examples',
+    'read_image'
 ]

@@ -2,7 +2,8 @@
 
 Two ways to the VGGish input of a clip of ``T`` frames (layouts: README, Data):
 
-- from the waveform: :class:`LoadAudioWaveform` then :class:`WaveformToLogMel`, the VGGish
+- from the waveform: :class:`LoadAudioWaveform` (a file) or :class:`LoadAudioFromNDArray`
+  (an array) mix it down to mono 16 kHz, then :class:`WaveformToLogMel` runs the VGGish
   frontend of :mod:`.vggish_frontend` (equal to torchvggish's for 16 kHz audio);
 - from precomputed log-mels: :class:`LoadAudioLogMel`, either AVSBench's official ``.pkl``
   (read with a restricted unpickler, :func:`~projects.transavs.datasets.load_tensor_pickle`)
@@ -15,7 +16,6 @@ from typing import Optional, Tuple
 import numpy as np
 import soundfile as sf
 import torch
-import torchaudio.functional as AF
 from mmcv.transforms import BaseTransform
 from mmseg.registry import TRANSFORMS
 
@@ -31,7 +31,10 @@ from .vggish_frontend import (
     prepare_waveform,
 )
 
-__all__ = ['read_audio', 'LoadAudioWaveform', 'WaveformToLogMel', 'LoadAudioLogMel']
+__all__ = [
+    'read_audio', 'LoadAudioWaveform', 'LoadAudioFromNDArray', 'WaveformToLogMel',
+    'LoadAudioLogMel'
+]
 
 # Extensions that libsndfile reads; anything else (mp4, mkv, webm, m4a, ...) goes to PyAV.
 _SOUNDFILE_EXTENSIONS = ('.wav', '.flac', '.ogg', '.aiff', '.aif', '.au')
@@ -98,10 +101,11 @@ def read_audio(path: str) -> Tuple[np.ndarray, int]:
 
 @TRANSFORMS.register_module()
 class LoadAudioWaveform(BaseTransform):
-    """Reads a clip's audio as a mono waveform at a fixed sample rate.
+    """Reads a clip's audio file as a mono waveform at a fixed sample rate.
 
     The channels are averaged (as torchvggish does) and the result is resampled with
-    ``torchaudio.functional.resample``. Silent audio is valid.
+    ``torchaudio.functional.resample``, both by
+    :func:`~.vggish_frontend.prepare_waveform`. Silent audio is valid.
 
     Required Keys:
 
@@ -113,7 +117,8 @@ class LoadAudioWaveform(BaseTransform):
     - audio_sample_rate (int): ``sample_rate``.
 
     Args:
-        sample_rate (int): the output sample rate. Defaults to 16000 (VGGish's).
+        sample_rate (int): the output sample rate. Defaults to 16000 (VGGish's, which
+            :class:`WaveformToLogMel` requires).
     """
 
     def __init__(self, sample_rate: int = VGGISH_SAMPLE_RATE) -> None:
@@ -128,21 +133,81 @@ class LoadAudioWaveform(BaseTransform):
             raise KeyError(f'{type(self).__name__}: results has no audio_path; expected the '
                            'path of the clip\'s wav (set by the AVSBench dataset)')
         data, sample_rate = read_audio(path)  # [S, C]
-        if data.shape[0] == 0 or data.shape[1] == 0:
-            raise ValueError(f'audio file has no samples: {path}')
-        if sample_rate <= 0:
-            raise ValueError(f'audio file has an invalid sample rate {sample_rate}: {path}')
-        if not np.isfinite(data).all():
-            raise ValueError(f'audio file contains NaN or Inf samples: {path}')
-        wave = data.mean(axis=1, dtype=np.float64)  # [S, C] -> [S]
-        if sample_rate != self.sample_rate:
-            wave = AF.resample(torch.from_numpy(wave), sample_rate, self.sample_rate).numpy()
-        results['audio_wave'] = wave.astype(np.float32)
+        return self._set_wave(results, data, sample_rate, f'audio file {path}')
+
+    def _set_wave(self, results: dict, data: np.ndarray, sample_rate: int,
+                  source: str) -> dict:
+        """Checks ``[S]``/``[S, C]`` samples, then stores them as mono ``sample_rate`` audio.
+
+        Args:
+            results (dict): the results to update.
+            data (np.ndarray): ``[S]`` or ``[S, C]`` samples (float, int16 or int32).
+            sample_rate (int): the rate of ``data``.
+            source (str): what ``data`` is, for error messages (e.g. ``'audio file x.wav'``).
+
+        Returns:
+            dict: ``results`` with ``audio_wave`` (np.float32 ``[S']``) and
+            ``audio_sample_rate``.
+        """
+        if data.ndim not in (1, 2):
+            raise ValueError(f'{source} has shape {data.shape}; expected [S] or [S, C] '
+                             '(samples, channels)')
+        if data.shape[0] == 0 or data.ndim == 2 and data.shape[1] == 0:
+            raise ValueError(f'{source} has no samples (shape {data.shape})')
+        if int(sample_rate) != sample_rate or sample_rate <= 0:
+            raise ValueError(f'{source} has an invalid sample rate {sample_rate!r}; expected a '
+                             'positive int (Hz)')
+        if np.issubdtype(data.dtype, np.floating) and not np.isfinite(data).all():
+            raise ValueError(f'{source} contains NaN or Inf samples')
+        try:
+            wave = prepare_waveform(data, int(sample_rate), self.sample_rate)  # [S'] float64
+        except (TypeError, ValueError) as err:
+            raise type(err)(f'{source}: {err}') from err
+        results['audio_wave'] = wave.numpy().astype(np.float32)
         results['audio_sample_rate'] = self.sample_rate
         return results
 
     def __repr__(self) -> str:
         return f'{self.__class__.__name__}(sample_rate={self.sample_rate})'
+
+
+@TRANSFORMS.register_module()
+class LoadAudioFromNDArray(LoadAudioWaveform):
+    """Turns a clip's waveform array into a mono waveform at a fixed sample rate.
+
+    The array counterpart of :class:`LoadAudioWaveform` (as mmcv's ``LoadImageFromNDArray``
+    is of ``LoadImageFromFile``), with the same mix-down and resampling; for audio that is
+    already decoded, e.g. in :func:`~projects.transavs.apis.inference_avs`.
+
+    Required Keys:
+
+    - audio_wave (np.ndarray ``[S]`` or ``[S, C]``): float in [-1, 1], or int16 / int32.
+    - audio_sample_rate (int): its sample rate.
+
+    Modified Keys:
+
+    - audio_wave (np.float32 ``[S']``): mono samples at ``sample_rate``.
+    - audio_sample_rate (int): ``sample_rate``.
+
+    Args:
+        sample_rate (int): the output sample rate. Defaults to 16000 (VGGish's).
+    """
+
+    def transform(self, results: dict) -> dict:
+        owner = type(self).__name__
+        if 'audio_wave' not in results or 'audio_sample_rate' not in results:
+            raise KeyError(f'{owner}: results needs audio_wave (a waveform array [S] or '
+                           '[S, C]) and audio_sample_rate (its rate in Hz)')
+        data = results['audio_wave']
+        if not isinstance(data, np.ndarray):
+            raise TypeError(f'{owner}: results[\'audio_wave\'] must be a numpy array, got '
+                            f'{type(data).__name__}')
+        if data.ndim == 2 and data.shape[1] > data.shape[0]:
+            raise ValueError(f'{owner}: results[\'audio_wave\'] has shape {data.shape}: more '
+                             'channels than samples; expected [S, C] (samples first), '
+                             'transpose it')
+        source = f"{owner}: audio array results['audio_wave']"
+        return self._set_wave(results, data, results['audio_sample_rate'], source)
 
 
 def _check_pad_mode(pad_mode: str, owner: str) -> str:
@@ -164,49 +229,61 @@ def _num_examples(results: dict, num_examples: Optional[int], owner: str) -> int
 
 @TRANSFORMS.register_module()
 class WaveformToLogMel(BaseTransform):
-    """Computes a clip's VGGish log-mel examples from its waveform.
+    """Computes a clip's VGGish log-mel examples from its 16 kHz mono waveform.
 
-    Audio shorter than one example (0.975 s, 15600 samples at 16 kHz) is zero-padded at the
-    end to one example, with a warning naming the file. The examples are then padded or cut
-    to ``T`` (see :func:`~.vggish_frontend.pad_or_crop_examples`).
+    The waveform comes from :class:`LoadAudioWaveform` or :class:`LoadAudioFromNDArray`,
+    which mix it down and resample it (once); this step only runs the VGGish frontend
+    (:func:`~.vggish_frontend.log_mel_examples`). Audio shorter than one example (0.975 s,
+    15600 samples) is zero-padded at the end to one example, with a warning naming the file.
+    The examples are then padded or cut to ``T`` (see
+    :func:`~.vggish_frontend.pad_or_crop_examples`).
 
     Required Keys:
 
-    - audio_wave (np.ndarray ``[S]`` or ``[S, C]``): from :class:`LoadAudioWaveform`.
-    - audio_sample_rate (int).
+    - audio_wave (np.ndarray | torch.Tensor ``[S]``): mono, floating, at 16 kHz.
+    - audio_sample_rate (int): must be 16000.
     - num_frames (int): ``T``, unless ``num_examples`` is given.
-    - audio_path (str, optional): only to name the file in warnings.
+    - audio_path (str, optional): only to name the file in messages.
 
     Added Keys:
 
     - audio_log_mel (torch.float32 ``[T, 1, 96, 64]``).
 
-    Removed Keys (unless ``keep_wave``): audio_wave.
+    Removed Keys: audio_wave.
 
     Args:
         num_examples (int, optional): ``T``; defaults to ``results['num_frames']``.
         pad_mode (str): ``'repeat'`` the last example (AVSBench v1) or ``'zeros'`` (v2).
             Defaults to ``'repeat'``.
-        keep_wave (bool): keep ``audio_wave`` in the results. Defaults to False.
     """
 
-    def __init__(self,
-                 num_examples: Optional[int] = None,
-                 pad_mode: str = 'repeat',
-                 keep_wave: bool = False) -> None:
+    def __init__(self, num_examples: Optional[int] = None, pad_mode: str = 'repeat') -> None:
         self.num_examples = num_examples
         self.pad_mode = _check_pad_mode(pad_mode, type(self).__name__)
-        self.keep_wave = keep_wave
 
     def transform(self, results: dict) -> dict:
         owner = type(self).__name__
         if 'audio_wave' not in results or 'audio_sample_rate' not in results:
             raise KeyError(f'{owner}: results needs audio_wave and audio_sample_rate; put '
-                           'LoadAudioWaveform before it in the pipeline')
+                           'LoadAudioWaveform (or LoadAudioFromNDArray) before it in the '
+                           'pipeline')
         num = _num_examples(results, self.num_examples, owner)
-        wave = prepare_waveform(results['audio_wave'], results['audio_sample_rate'])  # [S]
+        source = results.get('audio_path') or "results['audio_wave']"
+        rate, wave = results['audio_sample_rate'], results['audio_wave']
+        if rate != VGGISH_SAMPLE_RATE:
+            raise ValueError(f'{owner}: the audio of {source} is at {rate} Hz; expected '
+                             f'{VGGISH_SAMPLE_RATE} Hz mono, as LoadAudioWaveform and '
+                             'LoadAudioFromNDArray give with their default sample_rate')
+        floating = (wave.is_floating_point() if isinstance(wave, torch.Tensor) else
+                    isinstance(wave, np.ndarray) and np.issubdtype(wave.dtype, np.floating))
+        if not floating or wave.ndim != 1:
+            got = (f'{type(wave).__name__} of shape {tuple(wave.shape)} and dtype {wave.dtype}'
+                   if hasattr(wave, 'shape') else type(wave).__name__)
+            raise ValueError(f"{owner}: results['audio_wave'] of {source} is a {got}; expected "
+                             'a mono floating waveform [S] (from LoadAudioWaveform or '
+                             'LoadAudioFromNDArray)')
+        wave = torch.as_tensor(wave).double()  # [S], the frontend runs in float64
         if wave.shape[0] < MIN_EXAMPLE_SAMPLES:
-            source = results.get('audio_path', '<audio_wave>')
             warnings.warn(
                 f'{source}: audio is {wave.shape[0] / VGGISH_SAMPLE_RATE:.3f} s long, shorter '
                 f'than one VGGish example ({MIN_EXAMPLE_SAMPLES / VGGISH_SAMPLE_RATE:.3f} s); '
@@ -214,13 +291,12 @@ class WaveformToLogMel(BaseTransform):
             wave = torch.nn.functional.pad(wave, (0, MIN_EXAMPLE_SAMPLES - wave.shape[0]))
         examples = log_mel_examples(wave).float()  # [n, 1, 96, 64], n >= 1
         results['audio_log_mel'] = pad_or_crop_examples(examples, num, self.pad_mode)
-        if not self.keep_wave:
-            results.pop('audio_wave')
+        results.pop('audio_wave')
         return results
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(num_examples={self.num_examples}, '
-                f"pad_mode='{self.pad_mode}', keep_wave={self.keep_wave})")
+                f"pad_mode='{self.pad_mode}')")
 
 
 @TRANSFORMS.register_module()

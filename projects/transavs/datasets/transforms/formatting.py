@@ -1,5 +1,4 @@
 """Packing a clip into model inputs and an :class:`AVSDataSample`."""
-import hashlib
 from typing import Sequence
 
 import numpy as np
@@ -10,30 +9,13 @@ from mmseg.registry import TRANSFORMS
 
 from ...structures import AVSDataSample
 
-__all__ = ['PackAVSInputs', 'audio_fingerprint']
+__all__ = ['PackAVSInputs']
 
-# Audio representations a pipeline may produce, with their expected shapes (for messages).
-_AUDIO_KEYS = dict(audio_log_mel='[T, 1, 96, 64]', audio_wave='[S]', audio_embed='[T, 128]')
+_AUDIO_SHAPE = '[T, 1, 96, 64]'  # audio_log_mel, the one audio input of the model
 
 _DEFAULT_META_KEYS = ('sample_idx', 'video_name', 'category', 'subset', 'split', 'num_frames',
                       'gt_valid', 'frame_paths', 'mask_paths', 'mask_rel_paths', 'audio_path',
                       'ori_shape', 'img_shape', 'flip', 'flip_direction')
-
-
-def audio_fingerprint(inputs: dict) -> str:
-    """A content hash of a clip's audio input (the key of the model's embedding cache).
-
-    Computed here, on the CPU in the data workers, so the model can look up cached audio
-    embeddings without synchronising with the device; different audio (e.g. silenced by
-    ``MuteAudio``) gives a different key.
-    """
-    digest = hashlib.blake2b(digest_size=16)
-    for key in _AUDIO_KEYS:
-        if key in inputs:
-            tensor = inputs[key].contiguous()
-            digest.update(f'{key}{tuple(tensor.shape)}{tensor.dtype}'.encode())
-            digest.update(tensor.numpy().tobytes())
-    return digest.hexdigest()
 
 
 def _to_tensor(value, key: str) -> torch.Tensor:
@@ -52,18 +34,19 @@ class PackAVSInputs(BaseTransform):
     Required Keys:
 
     - frames (np.uint8 ``[T, H, W, 3]``).
-    - at least one of audio_log_mel (``[T, 1, 96, 64]``), audio_wave (``[S]``),
-      audio_embed (``[T, 128]``).
+    - audio_log_mel (``[T_a, 1, 96, 64]``): ``T_a`` seconds of VGGish examples (from
+      :class:`LoadAudioLogMel` or :class:`WaveformToLogMel`).
+    - frame_seconds (``[T]`` ints, optional): the audio second of each frame, when the frames
+      are not one per second of audio (e.g. ``inference_avs`` with ``frame_times``).
     - gt_masks (``[T, H, W]``, optional).
 
     Added Keys:
 
-    - inputs (dict): ``frames`` (torch.uint8 ``[T, 3, H, W]``) plus every audio key present,
-      as torch tensors.
+    - inputs (dict): ``frames`` (torch.uint8 ``[T, 3, H, W]``), ``audio_log_mel`` (torch
+      float) and, when given, ``frame_seconds`` (torch.long ``[T]``).
     - data_samples (:class:`AVSDataSample`): ``gt_sem_seg`` = ``PixelData(data=torch.uint8
       [T, H, W])`` when ``gt_masks`` exists, the ``meta_keys`` found in ``results`` as
-      meta information (missing keys are skipped) and ``audio_hash``, a content hash of the
-      audio input (:func:`audio_fingerprint`, the key of the model's embedding cache).
+      meta information (missing keys are skipped).
 
     Args:
         meta_keys (Sequence[str]): Keys copied into the data sample's metainfo. Defaults to
@@ -84,13 +67,15 @@ class PackAVSInputs(BaseTransform):
             raise ValueError('PackAVSInputs: results["frames"] must be [T, H, W, 3], got '
                              f'{tuple(frames.shape)}')
         inputs = dict(frames=frames.permute(0, 3, 1, 2).contiguous())  # [T, 3, H, W]
-        for key in _AUDIO_KEYS:
-            if key in results:
-                inputs[key] = _to_tensor(results[key], key)
-        if len(inputs) == 1:
-            expected = ', '.join(f'{k} {s}' for k, s in _AUDIO_KEYS.items())
-            raise KeyError('PackAVSInputs: results has no audio; expected one of '
-                           f'{expected} (add LoadAudioLogMel or LoadAudioWaveform)')
+        if 'audio_log_mel' not in results:
+            hint = (' (results has audio_wave: add WaveformToLogMel after the waveform loader)'
+                    if 'audio_wave' in results else '')
+            raise KeyError(f'PackAVSInputs: results has no audio_log_mel {_AUDIO_SHAPE}{hint}; '
+                           'add LoadAudioLogMel, or LoadAudioWaveform and WaveformToLogMel')
+        inputs['audio_log_mel'] = _to_tensor(results['audio_log_mel'], 'audio_log_mel')
+        if 'frame_seconds' in results:
+            inputs['frame_seconds'] = self._frame_seconds(results['frame_seconds'],
+                                                          frames.shape[0])
 
         data_sample = AVSDataSample()
         if 'gt_masks' in results:
@@ -100,8 +85,18 @@ class PackAVSInputs(BaseTransform):
                                  f'frames {tuple(frames.shape)} ([T, H, W] vs [T, H, W, 3])')
             data_sample.gt_sem_seg = PixelData(data=masks)
         data_sample.set_metainfo({k: results[k] for k in self.meta_keys if k in results})
-        data_sample.set_metainfo(dict(audio_hash=audio_fingerprint(inputs)))
         return dict(inputs=inputs, data_samples=data_sample)
+
+    @staticmethod
+    def _frame_seconds(value, num_frames: int) -> torch.Tensor:
+        """``results['frame_seconds']`` as torch.long ``[T]``, checked against ``T`` frames."""
+        seconds = torch.as_tensor(np.asarray(value))
+        if seconds.shape != (num_frames, ) or seconds.is_floating_point() or \
+                seconds.dtype == torch.bool or (seconds < 0).any():
+            raise ValueError(f'PackAVSInputs: results["frame_seconds"] is {value!r}; expected '
+                             f'one non-negative int per frame ([{num_frames}]), the second of '
+                             'audio each frame belongs to')
+        return seconds.long()
 
     def __repr__(self) -> str:
         return f'{type(self).__name__}(meta_keys={self.meta_keys})'

@@ -1,7 +1,7 @@
-"""Loading a clip's frames and ground-truth masks (one sample = one clip of ``T`` frames)."""
+"""Loading a clip's frames (files or arrays) and ground-truth masks (one sample = one clip)."""
 import os
 import os.path as osp
-from typing import List, Optional, Sequence, Tuple
+from typing import Iterable, List, Optional, Sequence, Tuple
 
 import mmcv
 import numpy as np
@@ -9,7 +9,7 @@ from mmcv.transforms import BaseTransform
 from mmengine import fileio
 from mmseg.registry import TRANSFORMS
 
-__all__ = ['read_image', 'LoadClipFrames', 'LoadClipMasks']
+__all__ = ['read_image', 'LoadClipFrames', 'LoadClipFramesFromNDArray', 'LoadClipMasks']
 
 
 def _check_scale(scale: Optional[Sequence[int]], name: str) -> Optional[Tuple[int, int]]:
@@ -91,24 +91,29 @@ class LoadClipFrames(BaseTransform):
         self.interpolation = interpolation
         self.backend_args = backend_args
 
-    def transform(self, results: dict) -> dict:
+    def _frames(self, results: dict) -> Tuple[List[str], Iterable[np.ndarray]]:
+        """The clip's frames: names for messages and ``[h, w, 3]`` RGB uint8 images (lazy)."""
         paths: List[str] = list(results['frame_paths'])
         folder = osp.dirname(paths[0]) if paths else '<no frame paths>'
         expected = results.get('num_frames', len(paths))
         if not paths or len(paths) != expected:
             raise ValueError(f'clip {folder} has {len(paths)} frame path(s); expected '
                              f'num_frames={expected} (> 0)')
+        images = (read_image(path, 'color', f'frame {i + 1}/{len(paths)} of clip {folder}',
+                             self.backend_args) for i, path in enumerate(paths))
+        return [f'frame {path}' for path in paths], images
+
+    def transform(self, results: dict) -> dict:
+        names, images = self._frames(results)
         frames, shapes = [], []
-        for i, path in enumerate(paths):
-            img = read_image(path, 'color', f'frame {i + 1}/{len(paths)} of clip {folder}',
-                             self.backend_args)  # [h, w, 3] RGB
-            shapes.append(img.shape[:2])
+        for name, img in zip(names, images):  # img: [h, w, 3] RGB
+            shapes.append(tuple(img.shape[:2]))
             if self.scale is not None:
                 if img.shape[1::-1] != self.scale:
                     img = mmcv.imresize(img, self.scale, interpolation=self.interpolation)
-            elif img.shape[:2] != shapes[0]:
-                raise ValueError(f'frame {path} is {img.shape[0]}x{img.shape[1]} (HxW) but frame '
-                                 f'{paths[0]} is {shapes[0][0]}x{shapes[0][1]}; with scale=None '
+            elif shapes[-1] != shapes[0]:
+                raise ValueError(f'{name} is {img.shape[0]}x{img.shape[1]} (HxW) but '
+                                 f'{names[0]} is {shapes[0][0]}x{shapes[0][1]}; with scale=None '
                                  'all frames of a clip must have one size (set a scale)')
             frames.append(img)
         results['frames'] = np.stack(frames)  # [T, H, W, 3] uint8
@@ -120,6 +125,68 @@ class LoadClipFrames(BaseTransform):
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(scale={self.scale}, '
                 f'interpolation={self.interpolation!r})')
+
+
+@TRANSFORMS.register_module()
+class LoadClipFramesFromNDArray(LoadClipFrames):
+    """Takes a clip's ``T`` frames from arrays and resizes them as :class:`LoadClipFrames`.
+
+    The array counterpart of :class:`LoadClipFrames` (as mmcv's ``LoadImageFromNDArray`` is
+    of ``LoadImageFromFile``), for frames that are already decoded, e.g. in
+    :func:`~projects.transavs.apis.inference_avs`.
+
+    Required Keys:
+
+    - frames (np.ndarray | list[np.ndarray]): ``[T, H, W, 3]``, or ``T`` arrays
+      ``[H, W, 3]``; RGB uint8.
+    - num_frames (int, optional): ``T``; when present, the number of frames must equal it.
+
+    Modified Keys:
+
+    - frames (np.uint8 ``[T, H, W, 3]``): RGB, resized.
+
+    Added Keys:
+
+    - ori_shape, frame_ori_shapes, img_shape: as :class:`LoadClipFrames`, with the arrays'
+      sizes as the sizes "on disk".
+
+    Args:
+        scale (tuple[int, int], optional): Output size ``(w, h)``; None keeps the frames'
+            size, which must then be the same for all of them. Defaults to (224, 224).
+        interpolation (str): mmcv interpolation for the resize. Defaults to 'bilinear'.
+    """
+
+    def __init__(self,
+                 scale: Optional[Sequence[int]] = (224, 224),
+                 interpolation: str = 'bilinear') -> None:
+        super().__init__(scale=scale, interpolation=interpolation)
+
+    def _frames(self, results: dict) -> Tuple[List[str], Iterable[np.ndarray]]:
+        owner = type(self).__name__
+        if 'frames' not in results:
+            raise KeyError(f"{owner}: results has no 'frames'; expected an RGB uint8 array "
+                           '[T, H, W, 3] or a list of [H, W, 3] arrays')
+        frames = results['frames']
+        if isinstance(frames, np.ndarray):
+            if frames.ndim != 4:
+                raise ValueError(f"{owner}: results['frames'] has shape {frames.shape}; "
+                                 'expected [T, H, W, 3] RGB uint8 (or a list of [H, W, 3])')
+        frames = list(frames)  # [T, H, W, 3] -> T x [H, W, 3]
+        expected = results.get('num_frames', len(frames))
+        if not frames or len(frames) != expected:
+            raise ValueError(f"{owner}: results['frames'] holds {len(frames)} frame(s); "
+                             f'expected num_frames={expected} (> 0)')
+        names = [f"results['frames'][{i}]" for i in range(len(frames))]
+        for name, frame in zip(names, frames):
+            if not isinstance(frame, np.ndarray):
+                raise TypeError(f'{owner}: {name} is a {type(frame).__name__}; expected an '
+                                'RGB uint8 array [H, W, 3]')
+            if frame.dtype != np.uint8:
+                raise TypeError(f'{owner}: {name} has dtype {frame.dtype}; expected uint8 RGB')
+            if frame.ndim != 3 or frame.shape[2] != 3 or min(frame.shape[:2]) < 1:
+                raise ValueError(f'{owner}: {name} has shape {frame.shape}; expected [H, W, 3] '
+                                 'RGB uint8')
+        return names, frames
 
 
 @TRANSFORMS.register_module()

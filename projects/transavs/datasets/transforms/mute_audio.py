@@ -19,14 +19,13 @@ class MuteAudio(BaseTransform):
     the audio (``make demo`` reports this "audio zeroed" reference). Silence through the
     VGGish frontend is ``log(0 + 0.01)`` in every bin.
 
-    Cached embeddings (``audio_embed``) cannot be silenced without the audio backbone, so
-    they raise an error.
+    Modified Keys (at least one must be present):
+
+    - audio_wave (np.ndarray ``[S]``): zeros.
+    - audio_log_mel (np.ndarray | torch.Tensor ``[T, 1, 96, 64]``): ``log(0.01)``.
     """
 
     def transform(self, results: dict) -> dict:
-        if 'audio_embed' in results:
-            raise KeyError('MuteAudio: cached audio embeddings cannot be silenced; load '
-                           'log-mels or waveforms instead')
         found = False
         if 'audio_wave' in results:
             results['audio_wave'] = np.zeros_like(results['audio_wave'])

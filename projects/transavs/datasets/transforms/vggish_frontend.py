@@ -5,7 +5,8 @@ frontend of TensorFlow's VGGish, which torchvggish ports as
 ``vggish_input.waveform_to_examples``. This module computes the same features with torch,
 on any device and batched over leading dimensions:
 
-1. mono mixdown (mean over channels), resampling to 16 kHz;
+1. mono mixdown (mean over channels), resampling to 16 kHz (:func:`prepare_waveform`, which
+   the waveform loaders call: the log-mel step takes their 16 kHz mono output);
 2. frames of 400 samples (25 ms) every 160 samples (10 ms), with no centre padding;
 3. a periodic Hann window, then each frame zero-padded *at the end* to 512 samples for the FFT;
 4. the FFT magnitude (not the power) times VGGish's own mel matrix (64 bands, 125-7500 Hz,
@@ -153,17 +154,25 @@ def log_mel_examples(wave: torch.Tensor) -> torch.Tensor:
     return examples.unsqueeze(-3).to(out_dtype)  # [..., n, 1, 96, 64]
 
 
-def prepare_waveform(data: Union[np.ndarray, torch.Tensor], sample_rate: int) -> torch.Tensor:
-    """Mono float64 16 kHz waveform from raw audio samples, as torchvggish prepares it.
+def prepare_waveform(data: Union[np.ndarray, torch.Tensor],
+                     sample_rate: int,
+                     target_rate: int = VGGISH_SAMPLE_RATE) -> torch.Tensor:
+    """Mono float64 waveform at ``target_rate`` from raw audio samples, as torchvggish does.
+
+    The one mono mix-down (mean over channels, as torchvggish) and resampling
+    (``torchaudio.functional.resample``) of the project: the waveform loaders
+    (``LoadAudioWaveform``, ``LoadAudioFromNDArray``) and :func:`waveform_to_examples` call it.
 
     Args:
         data (np.ndarray | torch.Tensor): ``[S]`` mono or ``[S, C]`` (samples, channels)
             audio; floating in [-1, 1], or int16 (scaled by 1/32768 like torchvggish's wav
             reader) or int32 (scaled by 1/2**31).
         sample_rate (int): sample rate of ``data``.
+        target_rate (int): sample rate of the result. Defaults to 16000 (VGGish's).
 
     Returns:
-        torch.Tensor: ``[S']`` float64 at 16 kHz, on ``data``'s device (CPU for numpy).
+        torch.Tensor: ``[S']`` float64 at ``target_rate``, on ``data``'s device (CPU for
+        numpy).
     """
     if isinstance(data, np.ndarray):
         wave = torch.from_numpy(np.ascontiguousarray(data))
@@ -185,10 +194,11 @@ def prepare_waveform(data: Union[np.ndarray, torch.Tensor], sample_rate: int) ->
     elif wave.dim() != 1:
         raise ValueError('audio data must have shape [samples] or [samples, channels], '
                          f'got {tuple(wave.shape)}')
-    if int(sample_rate) != sample_rate or sample_rate <= 0:
-        raise ValueError(f'sample_rate must be a positive integer, got {sample_rate}')
-    if sample_rate != VGGISH_SAMPLE_RATE:
-        wave = AF.resample(wave, int(sample_rate), VGGISH_SAMPLE_RATE)
+    for name, rate in (('sample_rate', sample_rate), ('target_rate', target_rate)):
+        if int(rate) != rate or rate <= 0:
+            raise ValueError(f'{name} must be a positive integer, got {rate}')
+    if sample_rate != target_rate:
+        wave = AF.resample(wave, int(sample_rate), int(target_rate))
     return wave
 
 

@@ -1,4 +1,4 @@
-"""Stacks clips and normalises frames; turns waveforms into VGGish log-mels on the device."""
+"""Stacks clips, normalises their frames and checks their audio against them."""
 from numbers import Number
 from typing import Dict, List, Sequence, Union
 
@@ -9,39 +9,34 @@ from torch import Tensor
 
 __all__ = ['AVSDataPreprocessor']
 
-AUDIO_KEYS = ('audio_embed', 'audio_log_mel', 'audio_wave')
-
 
 @MODELS.register_module()
 class AVSDataPreprocessor(BaseDataPreprocessor):
     """Batches clips for :class:`TransAVS`.
 
     Input (from ``PackAVSInputs`` + ``pseudo_collate``): ``data['inputs']`` is a dict of
-    per-clip lists: ``frames`` (uint8 ``[T, 3, H, W]``, RGB) and one audio entry:
-    ``audio_log_mel`` (``[T, 1, 96, 64]``), ``audio_embed`` (``[T, 128]``) or ``audio_wave``
-    (``[S]`` at 16 kHz). Output ``inputs``: ``frames`` float ``[B, T, 3, H, W]`` normalised,
-    and ``audio_log_mel`` ``[B, T, 1, 96, 64]`` (waveforms are converted here, on the
-    device, with the VGGish frontend) or ``audio_embed`` ``[B, T, 128]``.
+    per-clip lists: ``frames`` (uint8 ``[T, 3, H, W]``, RGB), ``audio_log_mel``
+    (``[T_a, 1, 96, 64]``, VGGish examples from the pipeline) and optionally
+    ``frame_seconds`` (long ``[T]``, each frame's second of audio). Output ``inputs``:
+    ``frames`` float ``[B, T, 3, H, W]`` normalised, ``audio_log_mel``
+    ``[B, T_a, 1, 96, 64]`` and, when given, ``frame_seconds`` ``[B, T]``; without it there
+    must be one frame per second of audio (``T_a == T``).
 
     Args:
         mean (Sequence[Number]): RGB mean. Defaults to ImageNet's.
         std (Sequence[Number]): RGB std. Defaults to ImageNet's.
-        wave_pad_mode (str): how waveform log-mels are padded to ``T`` examples
-            (``'repeat'`` as AVSBench v1, ``'zeros'`` as v2). Defaults to ``'repeat'``.
         non_blocking (bool): non-blocking host-to-device copies.
     """
 
     def __init__(self,
                  mean: Sequence[Number] = (123.675, 116.28, 103.53),
                  std: Sequence[Number] = (58.395, 57.12, 57.375),
-                 wave_pad_mode: str = 'repeat',
                  non_blocking: bool = False) -> None:
         super().__init__(non_blocking=non_blocking)
         self.register_buffer('mean', torch.tensor(mean, dtype=torch.float32).view(1, 1, 3, 1, 1),
                              persistent=False)
         self.register_buffer('std', torch.tensor(std, dtype=torch.float32).view(1, 1, 3, 1, 1),
                              persistent=False)
-        self.wave_pad_mode = wave_pad_mode
 
     @staticmethod
     def _stack(items: Union[Tensor, List[Tensor]], key: str) -> Tensor:
@@ -75,41 +70,23 @@ class AVSDataPreprocessor(BaseDataPreprocessor):
                              f'{tuple(frames.shape)}')
         frames = (frames.float() - self.mean) / self.std
         out = dict(frames=frames)
-        present = [k for k in AUDIO_KEYS if k in inputs]
-        if not present:
-            raise KeyError(f"AVSDataPreprocessor: no audio in inputs; expected one of "
-                           f'{AUDIO_KEYS}')
-        key = present[0]
-        if key == 'audio_wave':
-            num_seconds = frames.shape[1]
-            if 'frame_seconds' in inputs:
-                num_seconds = int(max(int(torch.as_tensor(s).max())
-                                      for s in inputs['frame_seconds'])) + 1
-            out['audio_log_mel'] = self._waves_to_log_mel(inputs[key], num_seconds)
-        else:
-            out[key] = self._stack(inputs[key], key).float()
-        audio_shape = out.get('audio_log_mel', out.get('audio_embed')).shape
+        if 'audio_log_mel' not in inputs:
+            raise KeyError("AVSDataPreprocessor: no audio in inputs; expected 'audio_log_mel' "
+                           '(per clip [T, 1, 96, 64], from PackAVSInputs)')
+        log_mel = self._stack(inputs['audio_log_mel'], 'audio_log_mel').float()
+        if log_mel.dim() != 5 or tuple(log_mel.shape[2:]) != (1, 96, 64):
+            raise ValueError("inputs['audio_log_mel'] must be [B, T, 1, 96, 64], got "
+                             f'{tuple(log_mel.shape)}')
+        out['audio_log_mel'] = log_mel  # [B, T_a, 1, 96, 64]
         if 'frame_seconds' in inputs:  # frames at other times than one per second
             seconds = self._stack(inputs['frame_seconds'], 'frame_seconds').long()
             if seconds.shape != frames.shape[:2] or seconds.min() < 0 or \
-                    seconds.max() >= audio_shape[1]:
+                    seconds.max() >= log_mel.shape[1]:
                 raise ValueError(f"inputs['frame_seconds'] must be [B, T_f] = "
-                                 f'{tuple(frames.shape[:2])} indices below {audio_shape[1]}')
+                                 f'{tuple(frames.shape[:2])} indices below {log_mel.shape[1]}')
             out['frame_seconds'] = seconds
-        elif audio_shape[:2] != frames.shape[:2]:
-            raise ValueError(f'audio of {tuple(audio_shape[:2])} (clips, seconds) for frames '
+        elif log_mel.shape[:2] != frames.shape[:2]:
+            raise ValueError(f'audio of {tuple(log_mel.shape[:2])} (clips, seconds) for frames '
                              f'{tuple(frames.shape[:2])}: one frame per second of audio '
                              "expected (or give inputs['frame_seconds'])")
         return dict(inputs=out, data_samples=data.get('data_samples'))
-
-    def _waves_to_log_mel(self, waves: Union[Tensor, List[Tensor]],
-                          num_frames: int) -> Tensor:
-        """``[S]`` waveforms (16 kHz) -> ``[B, T, 1, 96, 64]`` VGGish log-mels."""
-        from ...datasets.transforms.vggish_frontend import log_mel_examples, pad_or_crop_examples
-        if isinstance(waves, Tensor):
-            waves = list(waves)
-        out = []
-        for wave in waves:
-            examples = log_mel_examples(wave.float().reshape(-1))  # [n, 1, 96, 64]
-            out.append(pad_or_crop_examples(examples, num_frames, self.wave_pad_mode))
-        return torch.stack(out)  # [B, T, 1, 96, 64]

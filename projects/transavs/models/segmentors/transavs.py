@@ -1,16 +1,15 @@
 """The TransAVS segmentor (paper Fig. 2)."""
-import logging
 from typing import Dict, List, Optional, Tuple, Union
 
 import torch
-from mmengine.logging import print_log
+import torch.nn.functional as F
 from mmengine.structures import PixelData
 from mmseg.models.segmentors import BaseSegmentor
 from mmseg.registry import MODELS
 from torch import Tensor
 
 from ...structures import AVSDataSample
-from ..utils import drop_unavailable_pretrained
+from ..utils import check_pretrained_files
 
 __all__ = ['TransAVS']
 
@@ -26,14 +25,10 @@ class TransAVS(BaseSegmentor):
         backbone (dict): any mmseg/mmpretrain backbone giving a feature pyramid.
         neck (dict): the pixel decoder (:class:`AVSPixelDecoder`).
         decode_head (dict): :class:`AudioQueryHead`.
-        audio_backbone (dict, optional): :class:`VGGish`; None when the inputs carry cached
-            audio embeddings (``audio_embed``).
+        audio_backbone (dict): :class:`VGGish`, which embeds the ``audio_log_mel`` input.
+            Defaults to ``dict(type='VGGish')``.
         data_preprocessor (dict, optional): :class:`AVSDataPreprocessor`.
         train_cfg, test_cfg (dict, optional): passed to the head.
-        audio_embed_cache (bool): keep the embeddings of a frozen audio backbone per clip
-            (keyed by the content hash ``audio_hash`` that ``PackAVSInputs`` computes), so
-            VGGish runs once per clip over a whole training or test run. Ignored, with a
-            warning, when the audio backbone is trainable. Defaults to False.
         channels_last (bool): run the visual backbone and pixel decoder in channels-last
             memory format (faster convolutions on recent GPUs). Defaults to False.
         compile (bool | dict): ``torch.compile`` the backbone, the pixel decoder and the
@@ -46,18 +41,20 @@ class TransAVS(BaseSegmentor):
                  backbone: dict,
                  neck: dict,
                  decode_head: dict,
-                 audio_backbone: Optional[dict] = dict(type='VGGish'),
+                 audio_backbone: dict = dict(type='VGGish'),
                  data_preprocessor: Optional[dict] = None,
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
-                 audio_embed_cache: bool = False,
                  channels_last: bool = False,
                  compile: Union[bool, dict] = False,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
         self.neck = MODELS.build(neck)
-        self.audio_backbone = MODELS.build(audio_backbone) if audio_backbone else None
+        if not audio_backbone:
+            raise ValueError('TransAVS: audio_backbone is required (e.g. dict(type=\'VGGish\')); '
+                             "the model's audio input is inputs['audio_log_mel']")
+        self.audio_backbone = MODELS.build(audio_backbone)
         decode_head = dict(decode_head)
         if train_cfg is not None:
             decode_head.setdefault('train_cfg', train_cfg)
@@ -66,12 +63,6 @@ class TransAVS(BaseSegmentor):
         self.decode_head = MODELS.build(decode_head)
         self.train_cfg = train_cfg
         self.test_cfg = test_cfg
-        self.audio_embed_cache = audio_embed_cache
-        self._audio_cache: Dict[str, Tensor] = {}
-        if audio_embed_cache and not getattr(self.audio_backbone, 'frozen', False):
-            print_log('TransAVS: audio_embed_cache needs a frozen audio backbone; the cache '
-                      'is off.', logger='current', level=logging.WARNING)
-            self.audio_embed_cache = False
         self.channels_last = channels_last
         if channels_last:
             self.backbone.to(memory_format=torch.channels_last)
@@ -82,14 +73,13 @@ class TransAVS(BaseSegmentor):
                 module.compile(**options)
 
     def init_weights(self) -> None:
-        """Initialises weights; absent pretrained checkpoints give a warning, not a crash."""
-        drop_unavailable_pretrained(self)
-        super().init_weights()
-        self._audio_cache.clear()
+        """Initialises weights; a missing local pretrained file is an error, before any load.
 
-    def _load_from_state_dict(self, *args, **kwargs) -> None:
-        self._audio_cache.clear()  # new audio weights: cached embeddings are stale
-        super()._load_from_state_dict(*args, **kwargs)
+        Raises:
+            FileNotFoundError: see :func:`~projects.transavs.models.utils.check_pretrained_files`.
+        """
+        check_pretrained_files(self)
+        super().init_weights()
 
     # ----------------------------------------------------------------------------- features
     def extract_feat(self, frames: Tensor) -> Tuple[List[Tensor], Tensor]:
@@ -103,37 +93,20 @@ class TransAVS(BaseSegmentor):
         """
         return self.neck(self.backbone(frames))
 
-    def extract_audio_feat(self,
-                           inputs: Dict[str, Tensor],
-                           data_samples: Optional[List[AVSDataSample]] = None) -> Tensor:
+    def extract_audio_feat(self, inputs: Dict[str, Tensor]) -> Tensor:
         """Audio embeddings ``F_a``, one per second (= per frame).
 
         Args:
-            inputs (dict): ``audio_embed`` ``[B, T, 128]`` (used as is) or
-                ``audio_log_mel`` ``[B, T, 1, 96, 64]`` (through the audio backbone).
-            data_samples (list[AVSDataSample], optional): their ``audio_hash`` keys the
-                embedding cache (``audio_embed_cache``).
+            inputs (dict): ``audio_log_mel`` ``[B, T, 1, 96, 64]``, embedded by the audio
+                backbone.
 
         Returns:
             Tensor: ``[B, T, 128]``.
         """
-        if 'audio_embed' in inputs:
-            return inputs['audio_embed']
         if 'audio_log_mel' not in inputs:
-            raise KeyError("TransAVS needs inputs['audio_log_mel'] or inputs['audio_embed']")
-        if self.audio_backbone is None:
-            raise ValueError('TransAVS was built without audio_backbone, so inputs must '
-                             "carry cached embeddings ('audio_embed')")
-        log_mel = inputs['audio_log_mel']  # [B, T, 1, 96, 64]
-        keys = [ds.metainfo.get('audio_hash') for ds in data_samples or []]
-        if not self.audio_embed_cache or len(keys) != log_mel.shape[0] or None in keys:
-            return self._embed_audio(log_mel)
-        missing = [i for i, key in enumerate(keys) if key not in self._audio_cache]
-        if missing:
-            embeds = self._embed_audio(log_mel[missing])  # [len(missing), T, 128]
-            for i, embed in zip(missing, embeds.detach()):
-                self._audio_cache[keys[i]] = embed
-        return torch.stack([self._audio_cache[key] for key in keys])
+            raise KeyError("TransAVS needs inputs['audio_log_mel'] ([B, T, 1, 96, 64] VGGish "
+                           'log-mels, from AVSDataPreprocessor)')
+        return self._embed_audio(inputs['audio_log_mel'])  # [B, T, 1, 96, 64] -> [B, T, 128]
 
     def _embed_audio(self, log_mel: Tensor) -> Tensor:
         """``[B, T, 1, 96, 64]`` log-mels -> ``[B, T, 128]`` embeddings."""
@@ -144,26 +117,24 @@ class TransAVS(BaseSegmentor):
             embeds = self.audio_backbone(log_mel.flatten(0, 1))
         return embeds.view(num_clips, num_frames, -1)  # (B*T, 128) -> (B, T, 128)
 
-    def _features(self, inputs: Dict[str, Tensor],
-                  data_samples: Optional[List[AVSDataSample]] = None):
+    def _features(self, inputs: Dict[str, Tensor]):
+        """Visual features of every frame and the clips' audio embeddings."""
         frames = inputs['frames']  # [B, T, 3, H, W]
         frames = frames.flatten(0, 1)  # (B, T, 3, H, W) -> (B*T, 3, H, W)
         if self.channels_last:
             frames = frames.contiguous(memory_format=torch.channels_last)
         feats, mask_feat = self.extract_feat(frames)
-        return (feats, mask_feat, self.extract_audio_feat(inputs, data_samples),
+        return (feats, mask_feat, self.extract_audio_feat(inputs),
                 tuple(frames.shape[-2:]))
 
     def encode_decode(self, inputs: Dict[str, Tensor],
                       batch_data_samples: Optional[List[AVSDataSample]] = None) -> Tensor:
         """Foreground probability ``[B*T, H, W]`` at the input size."""
-        return self._predict_frames(inputs, batch_data_samples)[0]
+        return self._predict_frames(inputs)[0]
 
-    def _predict_frames(self, inputs: Dict[str, Tensor],
-                        data_samples: Optional[List[AVSDataSample]] = None
-                        ) -> Tuple[Tensor, Tensor]:
+    def _predict_frames(self, inputs: Dict[str, Tensor]) -> Tuple[Tensor, Tensor]:
         """Eq. 14-15 for every frame: ``[B*T, H, W]`` foreground probability and class map."""
-        feats, mask_feat, audio_feat, shape = self._features(inputs, data_samples)
+        feats, mask_feat, audio_feat, shape = self._features(inputs)
         return self.decode_head.predict(feats, mask_feat, audio_feat, shape,
                                         inputs.get('frame_seconds'))
 
@@ -184,7 +155,7 @@ class TransAVS(BaseSegmentor):
         Returns:
             dict[str, Tensor]: named loss terms and the logged AQDL/AQML set sizes.
         """
-        feats, mask_feat, audio_feat, _ = self._features(inputs, data_samples)
+        feats, mask_feat, audio_feat, _ = self._features(inputs)
         # (B, T, H, W) -> (B*T, H, W), (B, T) -> (B*T,)
         gt_sem_seg = torch.stack([ds.gt_sem_seg.data for ds in data_samples]).flatten(0, 1)
         gt_valid = torch.tensor([bool(v) for ds in data_samples for v in ds.gt_valid],
@@ -202,9 +173,10 @@ class TransAVS(BaseSegmentor):
         Returns:
             list[AVSDataSample]: per clip, ``pred_fg_prob`` (float ``[T, H, W]``, above 0.5
             exactly on sounding pixels) and ``pred_sem_seg`` (uint8 ``[T, H, W]``, the
-            eq. 14 class; binary tasks: 1 = sounding).
+            eq. 14 class; binary tasks: 1 = sounding), at the size
+            :meth:`postprocess_result` restores.
         """
-        probs, classes = self._predict_frames(inputs, data_samples)  # [B*T, H, W] each
+        probs, classes = self._predict_frames(inputs)  # [B*T, H, W] each
         num_clips, num_frames = inputs['frames'].shape[:2]
         # (B*T, H, W) -> (B, T, H, W)
         probs = probs.view(num_clips, num_frames, *probs.shape[-2:])
@@ -215,7 +187,7 @@ class TransAVS(BaseSegmentor):
                  inputs: Dict[str, Tensor],
                  data_samples: Optional[List[AVSDataSample]] = None) -> Dict[str, object]:
         """Raw head outputs (final layer) without post-processing."""
-        feats, mask_feat, audio_feat, shape = self._features(inputs, data_samples)
+        feats, mask_feat, audio_feat, shape = self._features(inputs)
         return self.decode_head(feats, mask_feat, audio_feat, shape, with_aux=False,
                                 frame_seconds=inputs.get('frame_seconds'))
 
@@ -225,14 +197,24 @@ class TransAVS(BaseSegmentor):
                            classes: Optional[Tensor] = None) -> List[AVSDataSample]:
         """Writes the predictions into one :class:`AVSDataSample` per clip.
 
+        Like mmseg's ``BaseSegmentor.postprocess_result``, the maps are brought back from the
+        network input size to the size they are used at (:meth:`output_size`): the ground
+        truth's when the sample has one (the evaluation compares at its size, which the
+        AVSBench pipelines resize to the network input), else the frames' original size
+        ``ori_shape``. Probabilities are resized bilinearly (``align_corners=False``) and
+        clamped to [0, 1]; the class map is then ``probs > 0.5`` for binary heads
+        (``num_classes == 2``) and resized with nearest neighbour otherwise.
+
         Args:
-            probs (Tensor): ``[B, T, H, W]`` foreground probability.
-            data_samples (list[AVSDataSample], optional): updated in place when given.
-            classes (Tensor, optional): ``[B, T, H, W]`` class map; defaults to
+            probs (Tensor): ``[B, T, h, w]`` foreground probability at the network size.
+            data_samples (list[AVSDataSample], optional): updated in place when given;
+                without them the maps stay at the network size.
+            classes (Tensor, optional): ``[B, T, h, w]`` class map; defaults to
                 ``probs > 0.5`` (binary).
 
         Returns:
-            list[AVSDataSample]
+            list[AVSDataSample]: ``pred_fg_prob`` (float32 ``[T, H, W]``) and
+            ``pred_sem_seg`` (uint8 ``[T, H, W]``) per clip.
         """
         if data_samples is None:
             data_samples = [
@@ -242,7 +224,36 @@ class TransAVS(BaseSegmentor):
             ]
         if classes is None:
             classes = (probs > 0.5).long()
+        binary = getattr(self.decode_head, 'num_classes', 2) == 2
         for clip_probs, clip_classes, sample in zip(probs, classes, data_samples):
-            sample.pred_fg_prob = PixelData(data=clip_probs.float())
+            clip_probs = clip_probs.float()  # [T, h, w]
+            size = self.output_size(sample)
+            if size is not None and size != tuple(clip_probs.shape[-2:]):
+                # (T, h, w) -> (T, 1, h, w) -> bilinear to (T, 1, H, W) -> (T, H, W)
+                clip_probs = F.interpolate(clip_probs[:, None], size=size, mode='bilinear',
+                                           align_corners=False)[:, 0].clamp_(0, 1)
+                if binary:
+                    clip_classes = clip_probs > 0.5  # [T, H, W]
+                else:
+                    # (T, h, w) -> (T, 1, h, w) -> nearest to (T, 1, H, W) -> (T, H, W)
+                    clip_classes = F.interpolate(clip_classes[:, None].float(), size=size,
+                                                 mode='nearest')[:, 0]
+            sample.pred_fg_prob = PixelData(data=clip_probs)
             sample.pred_sem_seg = PixelData(data=clip_classes.to(torch.uint8))
         return data_samples
+
+    @staticmethod
+    def output_size(data_sample: AVSDataSample) -> Optional[Tuple[int, int]]:
+        """The ``(H, W)`` a clip's predictions are given at; None keeps the network size.
+
+        Args:
+            data_sample (AVSDataSample): the clip's sample.
+
+        Returns:
+            tuple[int, int] | None: the size of ``gt_sem_seg`` when present, else the
+            ``ori_shape`` metainfo when present, else None.
+        """
+        if 'gt_sem_seg' in data_sample:
+            return tuple(data_sample.gt_sem_seg.data.shape[-2:])
+        ori_shape = data_sample.metainfo.get('ori_shape')
+        return None if ori_shape is None else tuple(int(v) for v in ori_shape[:2])
