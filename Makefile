@@ -1,7 +1,7 @@
 # The two commands: `make demo` and `make test`. Both set up .venv first when needed
-# (tools/setup_env.sh; a second call reuses it in about a second).
+# (tools/setup_env.sh, which also installs the plugin editable: `pip install -e .`; a second
+# call reuses it in about a second).
 PY := .venv/bin/python
-export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 
 .PHONY: setup test demo lint clean
 

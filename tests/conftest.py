@@ -1,16 +1,14 @@
-"""Shared pytest set-up: the repo root on sys.path, mmseg as the default registry scope."""
+"""Shared pytest set-up: mmseg as the default registry scope, synthetic AVSBench trees, a tiny
+checkpoint. The plugin is imported as installed (``pip install -e .``, tools/setup_env.sh)."""
 import os
 import os.path as osp
-import sys
 
 import pytest
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
+import projects.transavs  # noqa: F401  (registers everything)
+from projects.transavs.datasets.synthetic import generate_dataset
 
-import projects.transavs  # noqa: E402,F401  (registers everything)
-from tools import make_synthetic_avsbench  # noqa: E402
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 os.environ.setdefault('OMP_NUM_THREADS', '2')
 
@@ -37,10 +35,7 @@ FRAME_SIZE = 96  # small on purpose: the default pipelines resize to 224 x 224
 
 def _generate(tmp_path_factory, subset: str, seed: int) -> str:
     root = osp.join(str(tmp_path_factory.mktemp(f'avsbench_{subset}')), subset)
-    make_synthetic_avsbench.main([
-        '--out', root, '--subset', subset, '--videos', str(VIDEOS_PER_SPLIT), '--seed',
-        str(seed), '--size', str(FRAME_SIZE)
-    ])
+    generate_dataset(root, subset, VIDEOS_PER_SPLIT, seed=seed, size=FRAME_SIZE)
     return root
 
 

@@ -10,7 +10,8 @@ dataset classes (video name = first column, ``split`` and, for S4, ``category`` 
 
 Existing files are kept unless ``--overwrite``. Files are written atomically, so an
 interrupted run leaves no partial ``.npy``. The exit status is 1 if any clip failed and 2
-if the meta CSV could not be read.
+if the meta CSV could not be read. The extraction is
+``projects.transavs.datasets.log_mel_cache``; this is its command line.
 
 Examples::
 
@@ -19,26 +20,11 @@ Examples::
         --splits test --cache-root /fast/disk/avsbench_cache --overwrite
 """
 import argparse
-import os
-import os.path as osp
 import sys
-import warnings
-from typing import List, Optional, Tuple
+from typing import List, Optional
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # the repo root
-
-import numpy as np  # noqa: E402
-from mmengine.utils import ProgressBar  # noqa: E402
-
-from projects.transavs.datasets import avsbench_layout as layout  # noqa: E402
-from projects.transavs.datasets.avsbench_ms3 import AVSBenchMS3Dataset  # noqa: E402
-from projects.transavs.datasets.avsbench_s4 import AVSBenchS4Dataset  # noqa: E402
-from projects.transavs.datasets.transforms.audio import (  # noqa: E402
-    LoadAudioWaveform,
-    WaveformToLogMel,
-)
-
-DATASETS = {'s4': AVSBenchS4Dataset, 'ms3': AVSBenchMS3Dataset}
+from projects.transavs.datasets import avsbench_layout as layout
+from projects.transavs.datasets.log_mel_cache import list_log_mel_clips, write_log_mel_cache
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -58,19 +44,6 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _save_atomic(path: str, array: np.ndarray) -> None:
-    """``np.save`` through a temporary file in the same folder, then a rename."""
-    os.makedirs(osp.dirname(path), exist_ok=True)
-    tmp = f'{path}.tmp{os.getpid()}'
-    try:
-        with open(tmp, 'wb') as f:
-            np.save(f, array, allow_pickle=False)
-        os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
-
-
 def main(argv: Optional[List[str]] = None) -> int:
     """Runs the extraction; returns the exit status.
 
@@ -79,49 +52,25 @@ def main(argv: Optional[List[str]] = None) -> int:
     """
     args = parse_args(argv)
     cache_root = args.cache_root or args.data_root
-    load_wave = LoadAudioWaveform()
-    to_log_mel = WaveformToLogMel(num_examples=args.num_frames, pad_mode='repeat')
-
     clips = []  # (audio_path, npy_path)
     for split in args.splits:
         try:
-            dataset = DATASETS[args.subset](
-                data_root=args.data_root, split=split, num_frames=args.num_frames,
-                log_mel_cache_root=cache_root, serialize_data=False)
+            clips += list_log_mel_clips(args.data_root, args.subset, split, cache_root,
+                                        args.num_frames)
         except (OSError, ValueError, KeyError) as err:
             print(f'cannot list the {args.subset} {split} clips: {err}', file=sys.stderr)
             return 2
-        clips += [(info['audio_path'], info['log_mel_cache_path'])
-                  for info in (dataset.get_data_info(i) for i in range(len(dataset)))]
 
-    written, skipped = 0, 0
-    failed: List[Tuple[str, str]] = []
-    notes: List[str] = []
     print(f'{args.subset} {" ".join(args.splits)}: {len(clips)} clips, cache under '
           f'{layout.subset_dir(cache_root, args.subset)}')
-    progress = ProgressBar(len(clips), file=sys.stdout)
-    for audio_path, npy_path in clips:
-        if osp.isfile(npy_path) and not args.overwrite:
-            skipped += 1
-        else:
-            try:
-                with warnings.catch_warnings(record=True) as caught:
-                    warnings.simplefilter('always')
-                    results = to_log_mel(load_wave(dict(audio_path=audio_path)))
-                notes += [str(w.message) for w in caught]
-                _save_atomic(npy_path, results['audio_log_mel'].numpy())  # [T, 1, 96, 64]
-                written += 1
-            except Exception as err:  # report every clip, go on with the others
-                failed.append((audio_path, f'{type(err).__name__}: {err}'))
-        progress.update()
-    print()
-    print(f'written {written}, skipped {skipped} (already there; --overwrite recomputes), '
-          f'failed {len(failed)}')
-    for note in notes:
+    report = write_log_mel_cache(clips, args.num_frames, args.overwrite)
+    print(f'written {report.written}, skipped {report.skipped} (already there; --overwrite '
+          f'recomputes), failed {len(report.failed)}')
+    for note in report.notes:
         print(f'  note: {note}')
-    for path, reason in failed:
+    for path, reason in report.failed:
         print(f'  FAILED {path}: {reason}')
-    return 1 if failed else 0
+    return 1 if report.failed else 0
 
 
 if __name__ == '__main__':

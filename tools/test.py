@@ -7,18 +7,9 @@ Examples::
     tools/dist_test.sh CONFIG CKPT 8
 """
 import argparse
-import os
-import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # the repo root
-
-from mmengine.config import DictAction  # noqa: E402
-from mmengine.registry import RUNNERS  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
-
-import projects.transavs  # noqa: E402,F401  (registers modules, safe checkpoint loading)
-from projects.transavs.engine import load_run_config  # noqa: E402
+import projects.transavs  # noqa: E402,F401  (registers the modules)
+from projects.transavs.engine import build_runner, load_run_config, parse_run_args  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -44,22 +35,7 @@ def parse_args(argv=None):
         'will be automatically saved to the work_dir/timestamp/show_dir')
     parser.add_argument(
         '--wait-time', type=float, default=2, help='the interval of show (s)')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override some settings in the used config, the key-value pair '
-        'in xxx=yyy format will be merged into config file.')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    return parse_run_args(parser, argv)
 
 
 def trigger_visualization_hook(cfg, args):
@@ -88,10 +64,8 @@ def main(argv=None):
         cfg = trigger_visualization_hook(cfg, args)
     if args.out is not None:
         cfg.test_evaluator['output_dir'] = args.out
-        cfg.test_evaluator['keep_results'] = True
 
-    runner = (Runner.from_cfg(cfg)
-              if 'runner_type' not in cfg else RUNNERS.build(cfg))
+    runner = build_runner(cfg)
     runner.test()
 
 

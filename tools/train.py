@@ -8,20 +8,12 @@ Examples::
 """
 import argparse
 import logging
-import os
-import os.path as osp
-import sys
-
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # the repo root
 
 import torch  # noqa: E402
-from mmengine.config import DictAction  # noqa: E402
 from mmengine.logging import print_log  # noqa: E402
-from mmengine.registry import RUNNERS  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
 
-import projects.transavs  # noqa: E402,F401  (registers modules, safe checkpoint loading)
-from projects.transavs.engine import load_run_config  # noqa: E402
+import projects.transavs  # noqa: E402,F401  (registers the modules)
+from projects.transavs.engine import build_runner, load_run_config, parse_run_args  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -44,22 +36,7 @@ def parse_args(argv=None):
         default=None,
         help='autocast dtype with --amp (default: float16 with dynamic loss '
         'scaling; bfloat16 needs no loss scaling)')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override some settings in the used config, the key-value pair '
-        'in xxx=yyy format will be merged into config file.')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    return parse_run_args(parser, argv)
 
 
 def main(argv=None):
@@ -89,8 +66,7 @@ def main(argv=None):
                 cfg.optim_wrapper.pop('loss_scale', None)
     cfg.resume = args.resume
 
-    runner = (Runner.from_cfg(cfg)
-              if 'runner_type' not in cfg else RUNNERS.build(cfg))
+    runner = build_runner(cfg)
     runner.train()
 
 

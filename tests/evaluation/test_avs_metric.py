@@ -10,9 +10,8 @@ from mmseg.registry import METRICS
 from PIL import Image
 
 import projects.transavs  # noqa: F401  (registers AVSMetric)
-from projects.transavs.evaluation import AVSMetric
+from projects.transavs.evaluation import AVSMetric, evaluate_mask_folders
 from projects.transavs.structures import AVSDataSample
-from tools.evaluate_masks import main as evaluate_masks
 
 
 def F(p, r):
@@ -158,12 +157,12 @@ def test_output_dir_pngs_score_the_same_with_evaluate_masks(tmp_path):
                 (tmp_path / 'gt' / rel).parent.mkdir(parents=True, exist_ok=True)
                 Image.fromarray(gt[t].numpy() * 255).save(tmp_path / 'gt' / rel)
     out = tmp_path / 'pred'
-    metrics = run_metric(data, output_dir=str(out), keep_results=True)
+    metrics = run_metric(data, output_dir=str(out), keep_results=True)  # as mmseg's --out
     written = sorted(p.relative_to(out).as_posix() for p in out.rglob('*.png'))
     assert written == sorted(p.relative_to(tmp_path / 'gt').as_posix()
                              for p in (tmp_path / 'gt').rglob('*.png'))
     assert 'dog/vid0/vid0_2.png' not in written  # the unannotated frame
-    scores = evaluate_masks(['--pred', str(out), '--gt', str(tmp_path / 'gt')])
+    scores = evaluate_mask_folders(str(out), str(tmp_path / 'gt'))
     assert scores['frames'] == metrics['frames'] == 7
     assert scores['mJ'] == pytest.approx(metrics['mJ'], abs=1e-7)  # binary prediction exact
     assert scores['mF_dataset'] == pytest.approx(metrics['mF_dataset'], abs=0.02)

@@ -14,7 +14,7 @@ TOOLS = {
 
 @pytest.mark.parametrize('tool', sorted(TOOLS))
 def test_help(tool, repo_root, tmp_path):
-    # From another working directory, without PYTHONPATH: the tool finds the plugin itself.
+    # From another working directory, without PYTHONPATH: the plugin is installed.
     env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
     out = subprocess.run([sys.executable, osp.join(repo_root, 'tools', tool), '--help'],
                          cwd=str(tmp_path), env=env, capture_output=True, text=True,

@@ -1,22 +1,13 @@
-"""Tests of tools/evaluate_masks.py on tiny ground-truth / prediction trees."""
+"""tools/evaluate_masks.py run as a user runs it: its flags reach ``evaluate_mask_folders``
+(tested in tests/evaluation/test_mask_folders.py), the table and the JSON file."""
 import json
-import os.path as osp
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 from PIL import Image
+from tool_runs import run_tool
 
-from projects.transavs.utils import natural_key
-from tools.evaluate_masks import find_clips, main
-
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-
-def F(p, r):
-    """F-score with beta^2 = 0.3."""
-    return 1.3 * p * r / (0.3 * p + r)
+from projects.transavs.evaluation import evaluate_mask_folders
 
 
 def save(path, values):
@@ -24,103 +15,21 @@ def save(path, values):
     Image.fromarray(np.array([values], np.uint8)).save(path)
 
 
-@pytest.fixture
-def tree(tmp_path):
-    """Three 1x4 clips (S4 layout) with one frame each, plus an empty-GT frame in clip b.
-
-    a: GT [1,1,0,0], pred [1,0,0,0] -> J 1/2, best F = F(1, 1/2) (only the 255 pixels)
-    b: GT [1,0,0,0], pred [1,1,0,0] -> J 1/2, best F = F(1/2, 1);
-       b_2: empty GT, pred [1,0,0,0] -> J 3/4, no F
-    c: GT [0,1,1,1], pred = GT     -> J 1, best F = 1
-    """
+def test_runs_as_a_script(tmp_path):
     gt, pred = tmp_path / 'gt', tmp_path / 'pred'
-    frames = {
-        'dog/a/a_1.png': ([255, 255, 0, 0], [255, 0, 0, 0]),
-        'dog/b/b_1.png': ([255, 0, 0, 0], [255, 255, 0, 0]),
-        'dog/b/b_2.png': ([0, 0, 0, 0], [255, 0, 0, 0]),
-        'guitar/c/c_1.png': ([0, 255, 255, 255], [0, 255, 255, 255]),
-    }
-    for rel, (g, p) in frames.items():
+    for rel, g, p in (('dog/a/a_1.png', [255, 255, 0, 0], [255, 0, 0, 0]),
+                      ('dog/b/b_1.png', [255, 0, 0, 0], [255, 255, 0, 0]),
+                      ('cat/c/c_1.png', [0, 255, 255, 255], [0, 255, 255, 255])):
         save(gt / rel, g)
         save(pred / rel, p)
-    return gt, pred
-
-
-def test_scores_and_json(tree, tmp_path):
-    gt, pred = tree
+    (pred / 'cat' / 'c' / 'c_1.png').unlink()  # --missing zero: an empty prediction
     out = tmp_path / 'res' / 'scores.json'
-    scores = main(['--pred', str(pred), '--gt', str(gt), '--fscore-batch-videos', '2',
-                   '--json', str(out)])
-    assert scores['frames'] == 4
-    assert scores['mJ'] == pytest.approx((0.5 + 0.5 + 0.75 + 1) / 4, abs=1e-6)
-    # Batches in sorted folder order: {dog/a, dog/b} and {guitar/c}. For A and B the
-    # binary threshold (any > 0) beats threshold 0 (every pixel predicted).
-    ab = (F(1, 0.5) + F(0.5, 1)) / 2
-    assert scores['mF'] == pytest.approx((ab + 1) / 2, abs=1e-6)
-    assert scores['mF_dataset'] == pytest.approx((F(1, 0.5) + F(0.5, 1) + 1) / 3, abs=1e-6)
-    with open(out) as file:
-        assert json.load(file) == pytest.approx(scores)
-    assert set(scores) == {'mJ', 'mF', 'mF_dataset', 'frames'}
-    # One batch holding all clips: the official mF equals the dataset value.
-    single = main(['--pred', str(pred), '--gt', str(gt), '--fscore-batch-videos', '3'])
-    assert single['mF'] == pytest.approx(scores['mF_dataset'], abs=1e-6)
-
-
-def test_runs_as_a_script(tree, tmp_path):
-    gt, pred = tree
-    out = tmp_path / 'scores.json'
-    proc = subprocess.run(
-        [sys.executable, osp.join(REPO, 'tools', 'evaluate_masks.py'), '--pred', str(pred),
-         '--gt', str(gt), '--json', str(out)],
-        cwd=str(tmp_path), capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    assert 'mF_dataset' in proc.stdout
-    assert json.loads(out.read_text())['frames'] == 4
-
-
-def test_missing_prediction_is_an_error_or_zero(tree):
-    gt, pred = tree
-    (pred / 'dog' / 'b' / 'b_2.png').unlink()
-    with pytest.raises(FileNotFoundError) as info:
-        main(['--pred', str(pred), '--gt', str(gt)])
-    assert str(gt / 'dog' / 'b' / 'b_2.png') in str(info.value)
-    assert str(pred / 'dog' / 'b' / 'b_2.png') in str(info.value)
-    # As all-zero probability: the empty-GT frame b_2 becomes all true negatives (J 1).
-    scores = main(['--pred', str(pred), '--gt', str(gt), '--missing', 'zero'])
-    assert scores['mJ'] == pytest.approx((0.5 + 0.5 + 1 + 1) / 4, abs=1e-6)
-    (pred / 'guitar' / 'c' / 'c_1.png').unlink()  # non-empty GT, nothing predicted: J 0
-    scores = main(['--pred', str(pred), '--gt', str(gt), '--missing', 'zero'])
-    assert scores['mJ'] == pytest.approx((0.5 + 0.5 + 1 + 0) / 4, abs=1e-6)
-
-
-def test_size_mismatch_names_both_files(tree):
-    gt, pred = tree
-    Image.fromarray(np.zeros((2, 4), np.uint8)).save(pred / 'dog' / 'a' / 'a_1.png')
-    with pytest.raises(ValueError, match='size mismatch') as info:
-        main(['--pred', str(pred), '--gt', str(gt)])
-    assert str(pred / 'dog' / 'a' / 'a_1.png') in str(info.value)
-    assert str(gt / 'dog' / 'a' / 'a_1.png') in str(info.value)
-
-
-def test_empty_or_missing_folders(tmp_path):
-    (tmp_path / 'gt').mkdir()
-    (tmp_path / 'pred').mkdir()
-    with pytest.raises(FileNotFoundError, match='no ground-truth PNG'):
-        main(['--pred', str(tmp_path / 'pred'), '--gt', str(tmp_path / 'gt')])
-    with pytest.raises(FileNotFoundError, match='--gt folder not found'):
-        main(['--pred', str(tmp_path / 'pred'), '--gt', str(tmp_path / 'nope')])
-    with pytest.raises(FileNotFoundError, match='--pred folder not found'):
-        main(['--pred', str(tmp_path / 'nope'), '--gt', str(tmp_path / 'gt')])
-
-
-def test_natural_order_of_frames_and_sorted_folders(tmp_path):
-    for rel in ['vid2/vid2_1.png', 'vid1/vid1_10.png', 'vid1/vid1_9.png', 'vid1/vid1_1.png',
-                'vid1/vid1_2.png']:
-        save(tmp_path / rel, [0])
-    assert find_clips(str(tmp_path)) == [
-        ('vid1', ['vid1/vid1_1.png', 'vid1/vid1_2.png', 'vid1/vid1_9.png',
-                  'vid1/vid1_10.png']),
-        ('vid2', ['vid2/vid2_1.png']),
-    ]
-    names = ['x_10.png', 'x_2.png', 'x_1.png']
-    assert sorted(names, key=natural_key) == ['x_1.png', 'x_2.png', 'x_10.png']
+    proc = run_tool(['evaluate_masks.py', '--pred', str(pred), '--gt', str(gt),
+                     '--fscore-batch-videos', '2', '--missing', 'zero', '--json', str(out)],
+                    cwd=tmp_path, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    expected = evaluate_mask_folders(str(pred), str(gt), 2, 'zero')
+    assert expected['mJ'] == pytest.approx((0.5 + 0.5 + 0) / 3, abs=1e-6)
+    assert json.loads(out.read_text()) == pytest.approx(expected)
+    assert 'mF (batches of 2)' in proc.stdout and 'mF_dataset' in proc.stdout
+    assert f'{expected["mJ"]:.4f}' in proc.stdout and f'{expected["mF"]:.4f}' in proc.stdout

@@ -1,242 +1,45 @@
-"""tools/make_synthetic_avsbench.py: exact layout, determinism, masks, category sounds."""
-import csv
+"""tools/make_synthetic_avsbench.py run as a user runs it: its flags reach
+``generate_dataset`` (the generator itself is tested in tests/datasets/test_synthetic.py)."""
 import os
-import os.path as osp
 
-import cv2
-import numpy as np
-import pytest
-import soundfile
 import torch
+from tool_runs import run_tool
 
 from projects.transavs.datasets.safe_pickle import load_tensor_pickle
-from projects.transavs.datasets.transforms.vggish_frontend import waveform_to_examples
-from tools import make_synthetic_avsbench as tool
-
-VIDEOS = 3  # per split
-CATEGORIES = tool.CATEGORIES[:5]  # the default --num-categories
+from projects.transavs.datasets.synthetic import generate_dataset
 
 
-@pytest.fixture(scope='module')
-def s4(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp('syn') / 'Single-source')
-    plans = tool.main(['--out', root, '--subset', 's4', '--videos', str(VIDEOS), '--seed', '0'])
-    return root, plans
+def _files(root):
+    return {os.path.relpath(os.path.join(d, f), root) for d, _, fs in os.walk(root) for f in fs}
 
 
-@pytest.fixture(scope='module')
-def ms3(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp('syn') / 'Multi-sources')
-    plans = tool.main(['--out', root, '--subset', 'ms3', '--videos', str(VIDEOS), '--seed', '3',
-                       '--size', '128'])
-    return root, plans
-
-
-def _all_files(root):
-    return {osp.relpath(osp.join(d, f), root) for d, _, files in os.walk(root) for f in files}
-
-
-def _read_csv(root, subset):
-    with open(osp.join(root, f'{subset}_meta_data.csv'), newline='') as f:
-        return list(csv.reader(f))
-
-
-def test_s4_exact_layout(s4):
-    root, plans = s4
-    rows = _read_csv(root, 's4')
-    assert rows[0] == ['name', 'start_time', 'category', 'split']
-    assert [r[3] for r in rows[1:]] == ['train'] * VIDEOS + ['val'] * VIDEOS + ['test'] * VIDEOS
-    assert [r[0] for r in rows[1:]] == [f'syn_s4_{i:06d}' for i in range(3 * VIDEOS)]
-    expected = {'s4_meta_data.csv'}
-    for name, _, category, split in rows[1:]:
-        assert category in CATEGORIES
-        for i in range(1, 6):
-            expected.add(f's4_data/visual_frames/{split}/{category}/{name}/{name}_{i}.png')
-            if split != 'train' or i == 1:
-                expected.add(f's4_data/gt_masks/{split}/{category}/{name}/{name}_{i}.png')
-        expected.add(f's4_data/audio_wav/{split}/{category}/{name}.wav')
-        expected.add(f's4_data/audio_log_mel/{split}/{category}/{name}.pkl')
-    assert _all_files(root) == expected
-    assert len(expected) == 1 + 9 * 5 + 3 * 1 + 6 * 5 + 2 * 9
-    assert {p.category for p in plans} == set(CATEGORIES)  # balanced over categories
-
-
-def test_ms3_exact_layout(ms3):
-    root, plans = ms3
-    rows = _read_csv(root, 'ms3')
-    assert rows[0][0] == 'name' and rows[0][-1] == 'split'
-    expected = {'ms3_meta_data.csv'}
-    for row in rows[1:]:
-        name, split = row[0], row[-1]
-        for i in range(1, 6):
-            expected.add(f'ms3_data/visual_frames/{name}/{name}.mp4_{i}.png')
-            expected.add(f'ms3_data/gt_masks/{split}/{name}/{name}_{i}.png')
-        expected.add(f'ms3_data/audio_wav/{split}/{name}.wav')
-        expected.add(f'ms3_data/audio_log_mel/{split}/{name}.pkl')
-    assert _all_files(root) == expected and len(rows) == 1 + 3 * VIDEOS
-
-
-def test_file_formats(s4, ms3):
-    for (root, plans), size in ((s4, 224), (ms3, 128)):
-        for frame_file in [p for p in _all_files(root) if 'visual_frames' in p][:5]:
-            frame = cv2.imread(osp.join(root, frame_file), cv2.IMREAD_UNCHANGED)
-            assert frame.shape == (size, size, 3) and frame.dtype == np.uint8
-        for mask_file in [p for p in _all_files(root) if 'gt_masks' in p]:
-            mask = cv2.imread(osp.join(root, mask_file), cv2.IMREAD_UNCHANGED)
-            assert mask.shape == (size, size) and set(np.unique(mask)) == {0, 255}
-        for wav_file in [p for p in _all_files(root) if p.endswith('.wav')][:4]:
-            wav = osp.join(root, wav_file)
-            info = soundfile.info(wav)
-            assert (info.samplerate, info.channels, info.frames) == (16000, 1, 80000)
-            assert info.subtype == 'PCM_16'
-            log_mel = load_tensor_pickle(wav.replace('audio_wav', 'audio_log_mel')[:-4] + '.pkl')
-            assert log_mel.dtype == torch.float32 and log_mel.shape == (5, 1, 96, 64)
-            samples, _ = soundfile.read(wav, dtype='int16')
-            torch.testing.assert_close(log_mel, waveform_to_examples(samples, 16000))
-
-
-def _near(frame, colour, tol=30):
-    """Pixels within ``tol`` of ``colour`` in every channel: bool [H, W]."""
-    return (np.abs(frame.astype(int) - np.asarray(colour)).max(axis=-1) < tol)
-
-
-def _check_masks(root, plans, subset):
-    from projects.transavs.datasets import avsbench_layout as layout
-    clips_with_distractors = 0
-    for plan in plans:
-        sounding = [o for o in plan.objects if o.sounding]
-        silent = [o for o in plan.objects if not o.sounding]
-        assert len(sounding) == 1 if subset == 's4' else 2 <= len(sounding) <= 3
-        assert (0 if subset == 's4' else 1) <= len(silent) <= 2
-        assert not {o.category for o in sounding} & {o.category for o in silent}
-        if subset == 's4':
-            assert sounding[0].category == plan.category
-        clips_with_distractors += bool(silent)
-        for i, valid in enumerate(layout.annotated_frames(subset, plan.split), start=1):
-            if not valid:
-                continue
-            frame = cv2.imread(layout.frame_path(root, subset, plan.split, plan.name,
-                                                 plan.category, i))[..., ::-1]
-            mask = cv2.imread(layout.mask_path(root, subset, plan.split, plan.name,
-                                               plan.category, i), cv2.IMREAD_UNCHANGED) > 0
-            colours = [tool.category_colour(tool.CATEGORIES.index(o.category))
-                       for o in sounding]
-            near_sounding = np.any([_near(frame, c) for c in colours], axis=0)
-            # Under the mask: only the sounding objects' colours ...
-            assert near_sounding[mask].mean() > 0.99
-            for colour in colours:  # ... every sounding object is visible ...
-                assert (_near(frame, colour) & mask).sum() > 50
-            # ... and none of their pixels is left out of the mask.
-            assert (near_sounding & ~mask).sum() < 0.01 * mask.sum()
-            for obj in silent:  # silent distractors are drawn, outside the mask
-                near = _near(frame, tool.category_colour(tool.CATEGORIES.index(obj.category)))
-                assert (near & ~mask).sum() > 50 and (near & mask).sum() == 0
-    assert clips_with_distractors >= (2 if subset == 's4' else len(plans))
-
-
-def test_masks_hold_only_sounding_objects_s4(s4):
-    _check_masks(*s4, 's4')
-
-
-def test_masks_hold_only_sounding_objects_ms3(ms3):
-    _check_masks(*ms3, 'ms3')
-
-
-def _spectrum(path):
-    samples, rate = soundfile.read(path)
-    assert rate == 16000
-    magnitude = np.abs(np.fft.rfft(samples * np.hanning(len(samples))))
-    return np.fft.rfftfreq(len(samples), 1 / rate), magnitude
-
-
-def _peak_near(freqs, magnitude, f0, width=3.0):
-    return magnitude[np.abs(freqs - f0) < width].max()
-
-
-def test_audio_is_the_sounding_categories_signature(s4, ms3):
-    from projects.transavs.datasets import avsbench_layout as layout
-    for (root, plans), subset in ((s4, 's4'), (ms3, 'ms3')):
-        for plan in plans:
-            freqs, magnitude = _spectrum(layout.audio_wav_path(root, subset, plan.split,
-                                                               plan.name, plan.category))
-            floor = np.median(magnitude)
-            if subset == 's4':  # the strongest partial is the category's fundamental
-                f0 = tool.category_sound_params(tool.CATEGORIES.index(plan.category))['freqs'][0]
-                assert abs(freqs[np.argmax(magnitude)] - f0) < 1.0
-            for category in CATEGORIES:
-                f0 = tool.category_sound_params(tool.CATEGORIES.index(category))['freqs'][0]
-                peak = _peak_near(freqs, magnitude, f0) / floor
-                if category in plan.sounding_categories:
-                    assert peak > 100, (plan.name, category)
-                else:  # distractors and absent categories are silent
-                    assert peak < 10, (plan.name, category)
-    fundamentals = [tool.category_sound_params(k)['freqs'][0] for k in range(len(CATEGORIES))]
-    assert min(np.diff(sorted(fundamentals))) > 50
-
-
-def test_same_category_sounds_alike(s4):
-    root, plans = s4
-    from projects.transavs.datasets import avsbench_layout as layout
-    profiles = {}
-    for plan in plans:  # the mean log-mel over time: [64]
-        log_mel = load_tensor_pickle(layout.log_mel_pkl_path(root, 's4', plan.split, plan.name,
-                                                             plan.category))
-        profiles[plan.name] = (plan.category, log_mel.mean(dim=(0, 1, 2)))
-    same, different = [], []
-    names = sorted(profiles)
-    for i, a in enumerate(names):
-        for b in names[i + 1:]:
-            distance = (profiles[a][1] - profiles[b][1]).norm().item()
-            (same if profiles[a][0] == profiles[b][0] else different).append(distance)
-    assert same and different and max(same) < min(different)
-
-
-def test_deterministic_for_a_seed(tmp_path):
-    args = ['--subset', 'ms3', '--videos', '2', '--splits', 'val', '--size', '64']
-    for out, seed in (('a', 0), ('b', 0), ('c', 1)):
-        tool.main(['--out', str(tmp_path / out), '--seed', str(seed)] + args)
-    files = _all_files(str(tmp_path / 'a'))
-    assert files == _all_files(str(tmp_path / 'b')) and len(files) == 1 + 2 * 12
+def test_flags_reach_the_generator(tmp_path):
+    out = tmp_path / 'cli'
+    proc = run_tool(['make_synthetic_avsbench.py', '--out', str(out), '--subset', 'ms3',
+                     '--videos', '1', '2', '--splits', 'test', 'train', '--seed', '3',
+                     '--size', '32', '--distractors', '1', '1', '--sounding', '2', '2',
+                     '--num-categories', '4'], cwd=tmp_path, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert f'wrote 3 ms3 videos (train, test) to {out}' in proc.stdout
+    # The counts go with the splits in the official order (train 1, test 2), as --help says.
+    plans = generate_dataset(str(tmp_path / 'ref'), 'ms3', [1, 2], splits=['train', 'test'],
+                             seed=3, size=32, distractors=(1, 1), sounding=(2, 2),
+                             num_categories=4, progress=False)
+    assert [p.split for p in plans] == ['train', 'test', 'test']
+    files = _files(out)
+    assert files == _files(tmp_path / 'ref') and len(files) == 1 + 3 * 12
     for rel in files:
         if rel.endswith('.pkl'):  # pickled tensors embed a memory address: compare values
-            assert torch.equal(load_tensor_pickle(tmp_path / 'a' / rel),
-                               load_tensor_pickle(tmp_path / 'b' / rel)), rel
+            assert torch.equal(load_tensor_pickle(out / rel),
+                               load_tensor_pickle(tmp_path / 'ref' / rel)), rel
         else:
-            assert (tmp_path / 'a' / rel).read_bytes() == (tmp_path / 'b' / rel).read_bytes(), rel
-    differing = [rel for rel in files if rel.endswith('.png') and 'visual_frames' in rel and
-                 (tmp_path / 'a' / rel).read_bytes() != (tmp_path / 'c' / rel).read_bytes()]
-    assert len(differing) == 10  # another seed, other pictures
-    # Indices run over the written splits only.
-    assert sorted(os.listdir(tmp_path / 'a' / 'ms3_data' / 'visual_frames')) == [
-        'syn_ms3_000000', 'syn_ms3_000001']
+            assert (out / rel).read_bytes() == (tmp_path / 'ref' / rel).read_bytes(), rel
 
 
-def test_counts_per_split(tmp_path):
-    tool.main(['--out', str(tmp_path), '--subset', 's4', '--videos', '3', '1', '2', '--size',
-               '48', '--seed', '0'])
-    with open(tmp_path / 's4_meta_data.csv') as f:
-        rows = [line.strip().split(',') for line in f][1:]
-    assert [r[-1] for r in rows] == ['train'] * 3 + ['val'] + ['test'] * 2
-    assert [r[0] for r in rows] == [f'syn_s4_{i:06d}' for i in range(6)]
-    with pytest.raises(SystemExit):
-        tool.main(['--out', str(tmp_path), '--subset', 's4', '--videos', '3', '1'])
-
-
-def test_bad_arguments(tmp_path, capsys):
-    with pytest.raises(SystemExit):
-        tool.main(['--out', str(tmp_path), '--subset', 'ms3', '--videos', '2',
-                   '--num-categories', '2'])
-    assert '--num-categories must be in [3, 23]' in capsys.readouterr().err
-    with pytest.raises(SystemExit):
-        tool.main(['--out', str(tmp_path), '--subset', 's5', '--videos', '2'])
-    assert not os.listdir(tmp_path)
-
-
-def test_distractor_range_and_object_masks():
-    plans = tool.plan_dataset('s4', ['train'], [12], seed=3, num_categories=5,
-                              distractors=(2, 2))
-    assert all(sum(not o.sounding for o in p.objects) == 2 for p in plans)
-    frames, masks, objects = tool.render_frames(plans[0], 64)
-    assert objects.shape == masks.shape == (5, 64, 64)
-    assert (objects | ~masks).all()  # sounding pixels are object pixels
-    assert objects.sum() > masks.sum()  # and the silent distractors show too
+def test_bad_arguments_are_usage_errors(tmp_path):
+    proc = run_tool(['make_synthetic_avsbench.py', '--out', str(tmp_path / 'out'), '--subset',
+                     'ms3', '--videos', '2', '--num-categories', '2'], cwd=tmp_path,
+                    timeout=300)
+    assert proc.returncode == 2
+    assert '--num-categories must be in [3, 23]' in proc.stderr
+    assert not (tmp_path / 'out').exists()

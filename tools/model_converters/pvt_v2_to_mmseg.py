@@ -9,14 +9,11 @@ The input is read with restricted unpickling (tensors only).
 import argparse
 import os
 import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+import torch
 
-import torch  # noqa: E402
-
-from projects.transavs.engine.safe_checkpoint import safe_torch_load  # noqa: E402
-from projects.transavs.models.utils import convert_pvt_v2_to_mmseg  # noqa: E402
+from projects.transavs.engine.safe_checkpoint import safe_torch_load
+from projects.transavs.models.utils import convert_pvt_v2_to_mmseg
 
 
 def main(argv=None):

@@ -80,8 +80,9 @@ class AVSMetric(BaseMetric):
             written as an 8-bit PNG (probability x 255) at ``output_dir/<mask_rel_path>``,
             the ground-truth mask's path relative to the split's mask folder;
             ``tools/evaluate_masks.py`` scores such a folder.
-        keep_results (bool): accepted for compatibility with mmseg's ``tools/test.py --out``
-            (which sets it); PNGs written to ``output_dir`` are always kept.
+        keep_results (bool): not used: mmseg's own ``tools/test.py --out`` passes it (with
+            ``output_dir``), so it is accepted; PNGs written to ``output_dir`` are always
+            kept.
         collect_device (str): device used to collect results across processes, 'cpu' or
             'gpu'.
         prefix (str, optional): prefix of the metric names.
@@ -107,7 +108,7 @@ class AVSMetric(BaseMetric):
         self.num_thresholds = num_thresholds
         self.beta2 = beta2
         self.output_dir = output_dir
-        self.keep_results = keep_results
+        del keep_results  # see the docstring
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
         """Reduces each clip to per-frame J, empty-GT flags and F curves of annotated frames.

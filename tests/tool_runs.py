@@ -1,11 +1,12 @@
-"""Running the command-line tools like a user, on a small synthetic S4 tree."""
+"""Running the command-line tools like a user (their own process, from another directory, no
+PYTHONPATH), and a small training config on a synthetic S4 tree."""
 import json
 import os
 import os.path as osp
 import subprocess
 import sys
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 TEST_CONFIG = '''
 _base_ = [{base!r}]

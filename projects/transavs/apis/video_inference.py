@@ -1,0 +1,204 @@
+"""Segmenting the sounding objects of a whole video (or a folder of frames + an audio file).
+
+The model sees clips of ``T`` seconds (``T = model.decode_head.num_frames``, 5 for AVSBench
+v1), so the input is cut into windows ``[wT, (w+1)T)`` (:func:`plan_windows`): each window's
+audio becomes ``T`` VGGish examples inside :func:`inference_avs` (a short last window is padded
+as the data were: AVSBench v1 repeats the last example) and each frame in it uses the audio of
+its own second of the window.
+
+Sampling (:func:`open_video_inputs`): AVSBench shows the model one frame per second, so by
+default the frame shown at ``t = k + 0.5`` s is taken (``k = 0 .. floor(duration) - 1``, at
+least one); ``fps=F`` samples at ``t = (j + 0.5) / F`` instead. A folder's images are taken in
+natural order of their names, frame ``i`` at ``(i + 0.5) / F`` s.
+
+Outputs of :func:`segment_video` in ``out_dir``:
+
+- ``masks/{index:05d}.png``: per sampled frame, the foreground probability x 255 at the frame's
+  size (8-bit PNG; ``>= 128`` exactly where the probability is ``> 0.5``);
+- ``overlay.mp4`` (unless ``overlay=False``): the sampled frames with the predicted mask
+  tinted, at the sampling rate (MPEG-4 part 2);
+- ``summary.json``: the caller's ``info`` (e.g. config, checkpoint, inputs), clip length,
+  sampling rate, windows, and per frame its time, window, audio second, foreground fraction
+  and mask file.
+"""
+import itertools
+import json
+import os
+import os.path as osp
+import sys
+import warnings
+from dataclasses import dataclass
+from typing import Iterator, List, Optional, Sequence, Tuple
+
+import numpy as np
+from mmengine.utils import ProgressBar
+from torch import nn
+
+from ..datasets.transforms import LoadAudioWaveform, read_image
+from ..datasets.transforms.vggish_frontend import MIN_EXAMPLE_SAMPLES, VGGISH_SAMPLE_RATE
+from ..evaluation.mask_io import write_prob_png
+from ..visualization import overlay_mask
+from .inference import inference_avs
+from .video import OverlayWriter, iter_video_frames, list_frame_files, probe_video, sample_times
+
+__all__ = ['VideoInputs', 'open_video_inputs', 'plan_windows', 'segment_video']
+
+
+@dataclass
+class VideoInputs:
+    """The sampled frames of a video (or frame folder) and its audio.
+
+    Args:
+        frames (Iterator[np.ndarray]): RGB uint8 ``[H, W, 3]`` frames, one per time, decoded
+            lazily.
+        times (list[float]): Each frame's time in seconds, ascending.
+        wave (np.ndarray): float32 ``[S]`` mono samples at 16 kHz.
+        fps (float): The sampling rate (frames per second).
+        audio_path (str): Where the audio came from (a video or an audio file).
+        frame_paths (list[str], optional): The frame files of a folder input.
+    """
+    frames: Iterator[np.ndarray]
+    times: List[float]
+    wave: np.ndarray
+    fps: float
+    audio_path: str
+    frame_paths: Optional[List[str]] = None
+
+
+def open_video_inputs(video: Optional[str] = None, frames_dir: Optional[str] = None,
+                      audio: Optional[str] = None, fps: float = 1.0) -> VideoInputs:
+    """Checks the inputs, reads the audio and prepares the frames to decode.
+
+    Give either ``video`` (a file with an audio track) or ``frames_dir`` and ``audio``.
+
+    Args:
+        video (str, optional): A video file with an audio track (decoded with PyAV).
+        frames_dir (str, optional): A folder of frame images (natural order).
+        audio (str, optional): With ``frames_dir``: wav/flac, or a video file's audio track.
+        fps (float): Frames per second to sample. Defaults to 1 (as AVSBench).
+
+    Returns:
+        VideoInputs: The frames (not decoded yet), their times and the 16 kHz waveform.
+
+    Raises:
+        FileNotFoundError: a missing file or folder.
+        ValueError: a video without audio track, a folder without images, or inputs that do
+            not go together.
+    """
+    if (video is None) == (frames_dir is None) or (frames_dir is None) != (audio is None):
+        raise ValueError('give either a video, or a folder of frames and an audio file')
+    if not fps > 0:
+        raise ValueError(f'fps must be positive, got {fps}')
+    if video is not None:
+        duration, has_audio = probe_video(video)
+        if not has_audio:
+            raise ValueError(f'video {video} has no audio track; TransAVS segments what '
+                             'sounds, so it needs the audio (give --frames DIR --audio FILE '
+                             'if the sound is stored separately)')
+        times = sample_times(duration, fps)
+        audio_path, frame_paths = video, None
+        frames = iter_video_frames(video, times)
+    else:
+        frame_paths = list_frame_files(frames_dir)
+        times = [(i + 0.5) / fps for i in range(len(frame_paths))]
+        audio_path = audio
+        frames = (read_image(p, 'color', 'frame') for p in frame_paths)
+    wave = LoadAudioWaveform(VGGISH_SAMPLE_RATE)(dict(audio_path=audio_path))['audio_wave']
+    return VideoInputs(frames=frames, times=times, wave=wave, fps=fps, audio_path=audio_path,
+                       frame_paths=frame_paths)
+
+
+def plan_windows(times: Sequence[float], clip_seconds: int) -> List[Tuple[int, List[int]]]:
+    """Groups frames into windows ``[wT, (w+1)T)`` by time.
+
+    Args:
+        times (Sequence[float]): The frames' times in seconds, ascending.
+        clip_seconds (int): The window length ``T`` in seconds.
+
+    Returns:
+        list[tuple[int, list[int]]]: ``(w, frame indices)`` for each window holding frames,
+        in time order.
+    """
+    windows = {}
+    for index, t in enumerate(times):
+        windows.setdefault(int(np.floor(t / clip_seconds)), []).append(index)
+    return sorted(windows.items())
+
+
+def segment_video(model: nn.Module, inputs: VideoInputs, out_dir: str, overlay: bool = True,
+                  info: Optional[dict] = None, progress: bool = True) -> dict:
+    """Segments every sampled frame, window by window, and writes the outputs to ``out_dir``.
+
+    Args:
+        model (nn.Module): A segmentor from :func:`init_model`.
+        inputs (VideoInputs): From :func:`open_video_inputs`.
+        out_dir (str): The output folder (created).
+        overlay (bool): Also write ``overlay.mp4``. Defaults to True.
+        info (dict, optional): Entries to put first in the summary (e.g. config, checkpoint,
+            inputs).
+        progress (bool): Show a progress bar (one step per window). Defaults to True.
+
+    Returns:
+        dict: The summary, as written to ``summary.json``.
+    """
+    times, wave, fps = inputs.times, inputs.wave, inputs.fps
+    clip_seconds = int(model.decode_head.num_frames)
+    windows = plan_windows(times, clip_seconds)
+    window_samples = clip_seconds * VGGISH_SAMPLE_RATE
+
+    mask_dir = osp.join(out_dir, 'masks')
+    os.makedirs(mask_dir, exist_ok=True)
+    writer = OverlayWriter(osp.join(out_dir, 'overlay.mp4'), fps) if overlay else None
+    per_frame, window_info, frame_size = [], [], None
+    bar = ProgressBar(len(windows), file=sys.stdout) if progress else None
+    try:
+        for window, indices in windows:
+            clip = list(itertools.islice(inputs.frames, len(indices)))  # [H, W, 3] RGB each
+            if frame_size is None:
+                frame_size = clip[0].shape[:2]
+            begin = int(round(window * window_samples))
+            audio = wave[begin:begin + window_samples]  # [S] at 16 kHz
+            if len(audio) < MIN_EXAMPLE_SAMPLES:
+                warnings.warn(f'{inputs.audio_path}: window {window} ({window * clip_seconds}-'
+                              f'{(window + 1) * clip_seconds} s) has only '
+                              f'{len(audio) / VGGISH_SAMPLE_RATE:.3f} s of audio, less than one '
+                              'VGGish example; zero-padded')
+            with warnings.catch_warnings():  # the generic warning of the same padding
+                warnings.filterwarnings('ignore', message='.*zero-padded to one example')
+                result = inference_avs(model, clip, audio, sample_rate=VGGISH_SAMPLE_RATE,
+                                       frame_times=[times[i] - window * clip_seconds
+                                                    for i in indices])
+            probs = result.pred_fg_prob.data.cpu()  # [F_w, H, W]
+            binary = result.pred_sem_seg.data.cpu().numpy()  # [F_w, H, W]
+            for k, index in enumerate(indices):
+                mask_name = f'{index:05d}.png'
+                write_prob_png(osp.join(mask_dir, mask_name), probs[k])
+                if writer is not None:
+                    writer.write(overlay_mask(clip[k], binary[k]))
+                per_frame.append(dict(
+                    index=index, time=times[index], window=window,
+                    second=int(result.metainfo['frame_seconds'][k]),
+                    foreground_fraction=float(binary[k].mean()),
+                    mask=f'masks/{mask_name}',
+                    **({'file': inputs.frame_paths[index]} if inputs.frame_paths else {})))
+            window_info.append(dict(
+                index=window, start=window * clip_seconds, end=(window + 1) * clip_seconds,
+                frames=[indices[0], indices[-1] + 1],
+                audio_seconds=len(audio) / VGGISH_SAMPLE_RATE))
+            if bar is not None:
+                bar.update()
+    finally:
+        if writer is not None:
+            writer.close()
+    if progress:
+        print()
+    summary = dict(
+        **(info or {}),
+        fps=fps, clip_seconds=clip_seconds, num_frames=len(times),
+        frame_size=list(frame_size), frame_times=list(times),
+        foreground_fraction=[f['foreground_fraction'] for f in per_frame],
+        overlay='overlay.mp4' if overlay else None,
+        windows=window_info, frames=per_frame)
+    with open(osp.join(out_dir, 'summary.json'), 'w') as f:
+        json.dump(summary, f, indent=2)
+    return summary

@@ -1,0 +1,46 @@
+"""A random batch of clips for timing a model: no data loading in the measurement."""
+from typing import Tuple
+
+import torch
+from mmengine.structures import PixelData
+
+from ..structures import AVSDataSample
+
+__all__ = ['make_batch']
+
+
+def make_batch(clips: int, frames: int, size: Tuple[int, int], device: str,
+               seed: int = 0) -> dict:
+    """Random clips (uint8 frames, log-mels, elliptic ground truth), already on ``device``.
+
+    Args:
+        clips (int): Clips in the batch.
+        frames (int): Frames per clip ``T``.
+        size (tuple[int, int]): ``(h, w)`` of the frames.
+        device (str): Where the tensors go.
+        seed (int): Seed of the random content. Defaults to 0.
+
+    Returns:
+        dict: ``inputs`` (``frames``: uint8 ``[T, 3, h, w]`` per clip, ``audio_log_mel``:
+        ``[T, 1, 96, 64]`` per clip) and ``data_samples`` (:class:`AVSDataSample` with
+        ``gt_sem_seg`` ``[T, h, w]``), as a data loader gives them to ``train_step``.
+    """
+    g = torch.Generator().manual_seed(seed)
+    h, w = size
+    yy, xx = torch.meshgrid(torch.arange(h), torch.arange(w), indexing='ij')
+    inputs = dict(frames=[], audio_log_mel=[])
+    samples = []
+    for _ in range(clips):
+        log_mel = torch.randn(frames, 1, 96, 64, generator=g)
+        gt = torch.zeros(frames, h, w, dtype=torch.uint8)
+        for t in range(frames):
+            cy, cx, ry, rx = (torch.rand(4, generator=g) * torch.tensor([h, w, h / 3, w / 3]))
+            gt[t] = (((yy - cy) / (ry + 4))**2 + ((xx - cx) / (rx + 4))**2 <= 1).to(torch.uint8)
+        sample = AVSDataSample(metainfo=dict(gt_valid=[True] * frames, num_frames=frames,
+                                             img_shape=size))
+        sample.gt_sem_seg = PixelData(data=gt.to(device))
+        samples.append(sample)
+        inputs['frames'].append(
+            torch.randint(0, 256, (frames, 3, h, w), generator=g, dtype=torch.uint8).to(device))
+        inputs['audio_log_mel'].append(log_mel.to(device))
+    return dict(inputs=inputs, data_samples=samples)

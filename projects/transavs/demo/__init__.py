@@ -1,0 +1,34 @@
+"""`make demo` and the ablation: a tiny TransAVS trained and evaluated on synthetic
+AVSBench-format data on the CPU (``tools/demo.py`` and ``tools/ablation.py`` are the command
+lines; the README's Demo and Ablation sections show the results).
+
+- :mod:`.config`: the demo config pointed at the generated data (:func:`build_config`);
+- :mod:`.data`: the synthetic S4 and MS3 sets (:func:`make_data`);
+- :mod:`.scoring`: the official metrics of a trained runner (:func:`evaluate`) and the
+  audio-blind "segment every object" reference (:func:`every_object_reference`);
+- :mod:`.report`: the metrics table and the AQDL / AQML activity (:func:`loss_activity`);
+- :mod:`.run`: the demo end to end (:func:`run_demo`);
+- :mod:`.ablation`: the variants, one run (:func:`run_variant`) and the table
+  (:func:`run_ablation`).
+
+Importing this package registers nothing beyond what ``projects.transavs`` registers.
+"""
+from .ablation import (
+    ITERS,
+    TABLE_VARIANTS,
+    VARIANTS,
+    run_ablation,
+    run_variant,
+    summarize,
+)
+from .config import CONFIG, SUBSETS, build_config
+from .data import make_data
+from .report import ACTIVITY_KEYS, activity_text, loss_activity, table
+from .run import run_demo
+from .scoring import evaluate, every_object_reference, per_subset
+
+__all__ = [
+    'CONFIG', 'SUBSETS', 'build_config', 'make_data', 'evaluate', 'every_object_reference',
+    'per_subset', 'ACTIVITY_KEYS', 'loss_activity', 'activity_text', 'table', 'run_demo',
+    'ITERS', 'VARIANTS', 'TABLE_VARIANTS', 'run_variant', 'summarize', 'run_ablation'
+]

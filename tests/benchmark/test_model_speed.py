@@ -1,0 +1,63 @@
+"""Model speed, memory and FLOPs (``projects.transavs.benchmark``) on the CPU."""
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.config import Config
+
+from projects.transavs.benchmark import (
+    SpeedOptions,
+    benchmark_frame_size,
+    benchmark_model,
+    make_batch,
+    model_cfg,
+    timed,
+)
+
+
+@pytest.fixture(scope='module')
+def cfg(repo_root):
+    return Config.fromfile(osp.join(repo_root, 'configs/transavs_tiny_s4.py'))
+
+
+def test_benchmark_tiny_cpu(cfg):
+    results = benchmark_model(cfg, 'cpu', batch_clips=1, size=(64, 64),
+                              options=SpeedOptions(iters=1, warmup=1))
+    fast, ref = results
+    assert (fast['setting'], ref['setting']) == ('fast', 'reference')
+    for r in results:
+        assert r['step_s'] > 0 and r['clips_per_s'] > 0 and r['infer_frames_per_s'] > 0
+        assert r['params'] > r['trainable'] > 0 or r['params'] == r['trainable'] > 0
+        assert r['gflops_per_frame'] > 0 and r['mfu'] is None  # no known CPU peak
+    assert fast['gflops_per_frame'] == ref['gflops_per_frame']  # counted once
+    only = benchmark_model(cfg, 'cpu', batch_clips=1, size=(64, 64),
+                           options=SpeedOptions(iters=1, warmup=0), reference=False,
+                           flops=False)
+    assert len(only) == 1 and 'gflops_per_frame' not in only[0]
+
+
+def test_settings_and_sizes(cfg):
+    fast = model_cfg(cfg, True, SpeedOptions(channels_last=True, compile=True))
+    ref = model_cfg(cfg, False, SpeedOptions(channels_last=True, compile=True))
+    assert fast.channels_last and fast.compile
+    assert not ref.channels_last and not ref.compile
+    plain = model_cfg(cfg, True, SpeedOptions())
+    assert not plain.channels_last and 'compile' not in plain
+    assert 'compile' not in cfg.model  # the config itself is not changed
+    assert benchmark_frame_size(cfg, (48, 32)) == (48, 32)
+    scale = [s for s in cfg.test_pipeline if s['type'] == 'LoadClipFrames'][0]['scale']
+    assert benchmark_frame_size(cfg) == (scale[1], scale[0])
+
+
+def test_batch_and_timing():
+    batch = make_batch(2, 3, (16, 12), 'cpu')
+    assert [f.shape for f in batch['inputs']['frames']] == [(3, 3, 16, 12)] * 2
+    assert batch['inputs']['frames'][0].dtype == torch.uint8
+    assert batch['inputs']['audio_log_mel'][0].shape == (3, 1, 96, 64)
+    gt = batch['data_samples'][0].gt_sem_seg.data
+    assert gt.shape == (3, 16, 12) and 0 < gt.sum() < gt.numel()
+    again = make_batch(2, 3, (16, 12), 'cpu')
+    assert torch.equal(again['inputs']['frames'][1], batch['inputs']['frames'][1])
+    calls = []
+    assert timed(lambda: calls.append(1), 'cpu', warmup=2, iters=3) >= 0
+    assert len(calls) == 5

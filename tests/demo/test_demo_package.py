@@ -1,0 +1,86 @@
+"""The pieces of `make demo` (``projects.transavs.demo``): its config, its data, the
+audio-blind "every object" reference, and the report texts."""
+import os
+import os.path as osp
+
+import pytest
+from mmengine.config import Config
+from mmengine.logging import MessageHub
+
+from projects.transavs.datasets.synthetic import plan_dataset
+from projects.transavs.demo import (
+    CONFIG,
+    SUBSETS,
+    activity_text,
+    build_config,
+    every_object_reference,
+    loss_activity,
+    make_data,
+    per_subset,
+    table,
+)
+
+
+def test_config_points_at_the_data(tmp_path, repo_root):
+    assert CONFIG == osp.join(repo_root, 'configs', 'transavs_tiny_demo.py')
+    out = str(tmp_path)
+    default = build_config(CONFIG, out, None)
+    cfg = build_config(CONFIG, out, 90)
+    for loader in (cfg.train_dataloader, cfg.test_dataloader):
+        assert [ds.data_root for ds in loader.dataset.datasets] == [
+            osp.join(out, 'data', s) for s in SUBSETS]
+    assert cfg.work_dir == osp.join(out, 'work_dir')
+    assert cfg.train_cfg.max_iters == 90 and cfg.train_cfg.val_interval == 91
+    assert cfg.param_scheduler[0].end == 90 and cfg.default_hooks.checkpoint.interval == 90
+    assert cfg.custom_hooks[0].n_iter == 5  # 90 // 18
+    assert default.train_cfg.max_iters == Config.fromfile(CONFIG).train_cfg.max_iters
+
+
+def test_make_data_and_the_every_object_reference(tmp_path):
+    plans = make_data(str(tmp_path), (2, 3), 2, seed=4, size=48)
+    assert sorted(os.listdir(tmp_path / 'data')) == ['ms3', 's4']
+    assert [p.name for p in plans['s4']] == ['syn_s4_000002', 'syn_s4_000003']
+    assert [p.name for p in plans['ms3']] == ['syn_ms3_000003', 'syn_ms3_000004']
+    assert all(p.split == 'test' for ps in plans.values() for p in ps)
+    for p in plans['s4']:  # 1 sounding + 1-2 silent objects
+        assert len(p.sounding_categories) == 1 and 2 <= len(p.objects) <= 3
+    for p in plans['ms3']:  # 2 sounding + 2 silent objects; MS3 uses seed + 1
+        assert len(p.sounding_categories) == 2 and len(p.objects) == 4 and p.seed == 5
+    with open(tmp_path / 'data' / 's4' / 's4_meta_data.csv') as f:
+        assert [line.split(',')[-1].strip() for line in f][1:] == ['train'] * 2 + ['test'] * 2
+
+    reference = every_object_reference(plans, 48)
+    for subset in SUBSETS:  # silent objects are predicted too: not perfect
+        assert reference[subset]['frames'] == 10
+        assert 0 < reference[subset]['mJ'] < 0.95 and 0 < reference[subset]['mF'] < 1
+    # Without silent objects, "every object" is the ground truth.
+    alone = plan_dataset('s4', ['test'], [2], seed=0, num_categories=5, distractors=(0, 0))
+    perfect = every_object_reference({'s4': alone}, 48)['s4']
+    assert perfect['mJ'] == pytest.approx(1.0) and perfect['mF'] == pytest.approx(1.0)
+
+
+def test_loss_activity_skips_the_first_tenth():
+    hub = MessageHub.get_instance('test_loss_activity')
+    for i in range(20):
+        hub.update_scalar('train/loss_aqdl', 1.0 if i < 2 or i >= 15 else 0.0)
+        hub.update_scalar('train/aqdl_s1', 2.0 if i >= 2 else 9.0)
+    stats = loss_activity(hub)
+    assert stats['loss_aqdl_nonzero'] == pytest.approx(5 / 18)  # iterations 2..19
+    assert stats['aqdl_s1_mean'] == pytest.approx(2.0)
+    assert 'loss_aqml_nonzero' not in stats  # AQML off: nothing logged
+    assert 'AQML off' in activity_text(stats)
+    assert 'AQDL non-zero in 28% of the iterations' in activity_text(stats)
+    assert '(mean |S1| 2.00 queries per frame)' in activity_text(stats)
+
+
+def test_table_and_per_subset():
+    metrics = {f'{s}/{m}': v for s, base in (('s4', 0.5), ('ms3', 0.25))
+               for m, v in (('mJ', base), ('mF', base + 0.1), ('mF_dataset', base + 0.2))}
+    rows = per_subset(metrics)
+    assert rows == dict(s4=dict(mJ=0.5, mF=0.6, mF_dataset=0.7),
+                        ms3=dict(mJ=0.25, mF=0.35, mF_dataset=0.45))
+    text = table([('model', rows), ('other', rows)])
+    lines = text.splitlines()
+    assert lines[0] == '| method | S4 mJ | S4 mF | MS3 mJ | MS3 mF |'
+    assert lines[2] == '| model | 0.500 | 0.600 | 0.250 | 0.350 |'
+    assert len(lines) == 4 and text.endswith('\n')
