@@ -101,3 +101,16 @@ def tiny_checkpoint(tmp_path_factory) -> str:
     path = str(tmp_path_factory.mktemp('tiny_checkpoint') / 'tiny_s4.pth')
     torch.save({'state_dict': model.state_dict(), 'meta': {}}, path)
     return path
+
+
+@pytest.fixture(scope='session')
+def media(tmp_path_factory) -> dict:
+    """A synthetic video with an audio track, a wav and a frame folder (``video_media``)."""
+    from video_media import make_media
+    return make_media(str(tmp_path_factory.mktemp('video_media')))
+
+
+@pytest.fixture(scope='session')
+def config(repo_root) -> str:
+    """The tiny S4 config, the model that ``tiny_checkpoint`` holds."""
+    return osp.join(repo_root, 'configs/transavs_tiny_s4.py')

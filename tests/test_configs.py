@@ -43,7 +43,7 @@ def test_full_config_builds_and_runs(path):
         assert key in cfg, key
     torch.manual_seed(0)
     model = MODELS.build(cfg.model).eval()  # random weights: no init_weights()
-    num_frames = cfg.model.decode_head.num_frames
+    num_frames = cfg.model.decode_head.clip_seconds
     batch = dict(
         inputs=dict(
             frames=[torch.randint(0, 256, (num_frames, 3, 64, 64), dtype=torch.uint8)],

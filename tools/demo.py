@@ -1,16 +1,10 @@
 """`make demo`: synthetic AVSBench-format data -> train a tiny TransAVS on CPU -> evaluate it
 against two audio-blind references -> a metrics table and overlay pictures in demo_out/.
 
-1. Writes small S4- and MS3-style data sets in the exact AVSBench v1 layout
-   (``projects.transavs.datasets.synthetic``): each category has its own look and sound, silent
-   distractors share the frames, and only sounding objects are in the masks.
-2. Trains ``configs/transavs_tiny_demo.py`` (S4 + MS3 together) with mmengine's Runner.
-3. Tests it on both test splits with the official AVSBench metrics (``AVSMetric``), and
-   computes two audio-blind references: the same model with the audio replaced by silence
-   (``MuteAudio``), and "segment every object" (every object's pixels, sounding or not).
-4. Writes ``metrics.md`` / ``metrics.json`` (with how much the self-supervised losses AQDL and
-   AQML acted during training) and pictures of test clips (ground truth on top, prediction
-   below) to ``--out``.
+Writes synthetic S4 and MS3 sets in the AVSBench v1 layout, trains
+``configs/transavs_tiny_demo.py`` on both, tests it with the official metrics against the
+muted-audio and "segment every object" references, and writes ``metrics.md`` /
+``metrics.json`` and pictures to ``--out`` (the steps: ``projects.transavs.demo.run``).
 
 The demo is ``projects.transavs.demo.run_demo``; this is its command line.
 

@@ -1,12 +1,7 @@
 """Write the VGGish log-mel cache (``.npy``, ``[T, 1, 96, 64]`` float32) of an AVSBench subset.
 
-The features are computed from the wavs exactly as training from wav does
-(:class:`LoadAudioWaveform` + :class:`WaveformToLogMel`, clips shorter than T examples padded
-by repeating the last one, as AVSBench v1's official ``.pkl`` files were), and written to
-``{cache_root}/{subset}_data/audio_log_mel_npy/...`` (``avsbench_layout.log_mel_npy_path``).
-Train with them through ``LoadAudioLogMel(source='npy')`` and the dataset's
-``log_mel_cache_root``. The clips come from the subset's meta CSV, read by the AVSBench
-dataset classes (video name = first column, ``split`` and, for S4, ``category`` by name).
+How the features are computed and where they go: ``projects.transavs.datasets.log_mel_cache``
+(equal to training from the wavs; train with ``LoadAudioLogMel(source='npy')``).
 
 Existing files are kept unless ``--overwrite``. Files are written atomically, so an
 interrupted run leaves no partial ``.npy``. The exit status is 1 if any clip failed and 2

@@ -14,7 +14,7 @@ taken in natural order of their names (``_10`` after ``_9``), frame ``i`` at ``i
 ``(i + 0.5) / F`` with ``--fps F``), with the audio of ``--audio`` (wav/flac, or a video file's
 audio track).
 
-Windows. The model sees clips of ``T`` seconds (``T = model.decode_head.num_frames``, 5 for
+Windows. The model sees clips of ``T`` seconds (``T = model.decode_head.clip_seconds``, 5 for
 AVSBench v1), so the input is cut into windows ``[wT, (w+1)T)``: each window's audio becomes
 ``T`` VGGish examples (a short last window is padded as the data were: AVSBench v1 repeats the
 last example) and each frame in it uses the audio of its own second of the window.

@@ -5,7 +5,7 @@ import av
 import mmcv
 import numpy as np
 import pytest
-from video_media import HEIGHT, SECONDS, VIDEO_FPS, WIDTH, decode_count, make_media
+from video_media import HEIGHT, SECONDS, VIDEO_FPS, WIDTH, decode_count
 
 from projects.transavs.apis import (
     OverlayWriter,
@@ -14,11 +14,6 @@ from projects.transavs.apis import (
     probe_video,
     sample_times,
 )
-
-
-@pytest.fixture(scope='module')
-def media(tmp_path_factory):
-    return make_media(str(tmp_path_factory.mktemp('video_media')))
 
 
 def test_natural_order_and_frame_dir_errors(tmp_path):

@@ -8,7 +8,7 @@ import mmcv
 import numpy as np
 import pytest
 import soundfile
-from video_media import HEIGHT, SECONDS, SR, WIDTH, decode_count, make_media, wave
+from video_media import HEIGHT, SECONDS, SR, WIDTH, decode_count, wave
 
 from projects.transavs.apis import (
     inference_avs,
@@ -20,16 +20,6 @@ from projects.transavs.apis import (
 from projects.transavs.apis import video_inference as video_inference_module
 from projects.transavs.datasets.transforms import LoadAudioWaveform
 from projects.transavs.evaluation.mask_io import encode_prob_png, read_prob_png
-
-
-@pytest.fixture(scope='module')
-def media(tmp_path_factory):
-    return make_media(str(tmp_path_factory.mktemp('video_media')))
-
-
-@pytest.fixture(scope='module')
-def config(repo_root):
-    return osp.join(repo_root, 'configs/transavs_tiny_s4.py')
 
 
 @pytest.fixture(scope='module')

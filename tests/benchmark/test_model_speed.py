@@ -61,3 +61,20 @@ def test_batch_and_timing():
     calls = []
     assert timed(lambda: calls.append(1), 'cpu', warmup=2, iters=3) >= 0
     assert len(calls) == 5
+
+
+def test_fused_attention_flops_are_counted():
+    """FlopAnalyzer counts eq. 2's two matrix products inside the fused kernel."""
+    from mmengine.analysis import FlopAnalyzer
+
+    from projects.transavs.benchmark.flops import attention_flop_jit
+    from projects.transavs.models.layers import MultiHeadAttention
+
+    attn = MultiHeadAttention(32, 4).eval()
+    q, kv = torch.randn(2, 7, 32), torch.randn(2, 11, 32)
+    analyzer = FlopAnalyzer(attn, (q, kv, kv))
+    analyzer.set_op_handle('aten::scaled_dot_product_attention', attention_flop_jit)
+    analyzer.unsupported_ops_warnings(False)
+    projections = 2 * (2 * 7 * 32 * 32) + 2 * (2 * 11 * 32 * 32)  # q, out; k, v (mult-adds)
+    products = 2 * 4 * 7 * 11 * (8 + 8)  # Q K^T and softmax(.) V over 4 heads of 8
+    assert analyzer.total() == projections + products

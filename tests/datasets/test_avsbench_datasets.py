@@ -30,7 +30,8 @@ def test_s4_every_split(s4_root, split, videos_per_split):
         info = ds.get_data_info(idx)
         assert info['sample_idx'] == idx
         assert (info['video_name'], info['category']) == (row['name'], row['category'])
-        assert (info['subset'], info['split'], info['num_frames']) == ('s4', split, 5)
+        assert (info['subset'], info['split'], info['num_frames'], info['clip_seconds']) == (
+            's4', split, 5, 5)
         assert len(info['frame_paths']) == 5 and all(map(osp.isfile, info['frame_paths']))
         # The real S4 folder structure, spelled out independently of the layout module.
         name, cat = row['name'], row['category']

@@ -55,7 +55,7 @@ def test_writes_skips_and_overwrites(tmp_path):
         array = np.load(npy, allow_pickle=False)
         assert array.shape == (5, 1, 96, 64) and array.dtype == np.float32
         results = dict(audio_path=layout.audio_wav_path(root, 's4', split, name, category),
-                       num_frames=5)
+                       clip_seconds=5)
         for transform in loaders:
             results = transform(results)
         np.testing.assert_array_equal(array, results['audio_log_mel'].numpy())

@@ -13,7 +13,7 @@ PAPER_MODEL = Config.fromfile(osp.join(ROOT, 'configs/_base_/models/transavs_r50
 
 def _head(**kwargs):
     cfg = dict(type='AudioQueryHead', in_channels=16, embed_dims=16, num_queries=6,
-               num_frames=5, num_encoder_layers=1, num_decoder_layers=4, num_heads=2,
+               clip_seconds=5, num_encoder_layers=1, num_decoder_layers=4, num_heads=2,
                feedforward_channels=32, criterion=PAPER_MODEL.decode_head.criterion.to_dict(),
                train_cfg=dict(PAPER_MODEL.train_cfg.to_dict(), num_points=64))
     cfg.update(kwargs)

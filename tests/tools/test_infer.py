@@ -2,24 +2,12 @@
 ``segment_video`` (tested in tests/apis/test_video_inference.py), errors are one line."""
 import json
 import os
-import os.path as osp
 
 import numpy as np
 import pytest
 from tool_runs import run_tool
-from video_media import make_media
 
 from projects.transavs.apis import init_model, open_video_inputs, segment_video
-
-
-@pytest.fixture(scope='module')
-def media(tmp_path_factory):
-    return make_media(str(tmp_path_factory.mktemp('infer_media')))
-
-
-@pytest.fixture(scope='module')
-def config(repo_root):
-    return osp.join(repo_root, 'configs/transavs_tiny_s4.py')
 
 
 def test_frames_and_audio_run(config, tiny_checkpoint, media, tmp_path):

@@ -1,7 +1,7 @@
 # TransAVS with a ResNet-50 (ImageNet-1k, torchvision weights), paper section 2.2.
 # A missing local pretrained file stops training at start (init_cfg=None trains from scratch).
 VGGISH_CKPT = 'https://github.com/harritaylor/torchvggish/releases/download/v0.1/vggish-10086976.pth'  # noqa
-num_frames = 5
+clip_seconds = 5  # T: seconds of audio per clip (AVSBench v1: 5 s, one frame per second)
 num_queries = 300
 data_preprocessor = dict(
     type='AVSDataPreprocessor',  # projects.transavs.models.AVSDataPreprocessor
@@ -37,7 +37,7 @@ model = dict(
         in_channels=256,
         embed_dims=256,
         num_queries=num_queries,
-        num_frames=num_frames,
+        clip_seconds=clip_seconds,
         query_mode='clip',
         num_encoder_layers=2,  # N1
         num_decoder_layers=9,  # N2

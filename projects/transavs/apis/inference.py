@@ -9,7 +9,7 @@ through the config's test pipeline, as mmseg's ``inference_model`` does with
   frames are resized as in testing);
 - the audio step becomes :class:`LoadAudioWaveform` (a file) or :class:`LoadAudioFromNDArray`
   (a waveform array), then :class:`WaveformToLogMel` with ``T`` examples
-  (``T = model.decode_head.num_frames``), padded as the config's audio step pads
+  (``T = model.decode_head.clip_seconds``), padded as the config's audio step pads
   (``pad_mode``; AVSBench v1 repeats the last example) or cut when longer; audio shorter
   than one example is zero-padded with a warning;
 - steps that need ground truth (``LoadClipMasks``) are left out, the others (e.g.
@@ -143,14 +143,14 @@ def _step_type(step: dict) -> str:
 
 
 def _inference_pipeline(cfg: Optional[Config], audio_from_file: bool,
-                        num_seconds: int) -> List[dict]:
+                        clip_seconds: int) -> List[dict]:
     """The config's test pipeline, rewritten to load one clip from arrays (module docstring).
 
     Args:
         cfg (Config, optional): the model's config (``model.cfg``).
         audio_from_file (bool): the audio is a file (``audio_path``), not a waveform array
             (``audio_wave`` and ``audio_sample_rate``).
-        num_seconds (int): ``T``, the number of log-mel examples.
+        clip_seconds (int): ``T``, the number of log-mel examples.
 
     Returns:
         list[dict]: the transform configs.
@@ -176,10 +176,10 @@ def _inference_pipeline(cfg: Optional[Config], audio_from_file: bool,
         elif kind in LOG_MEL_LOADERS:
             pad_mode = TRANSFORMS.build(step).pad_mode
             steps += [dict(type=wave_loader),
-                      dict(type='WaveformToLogMel', num_examples=num_seconds, pad_mode=pad_mode)]
+                      dict(type='WaveformToLogMel', num_examples=clip_seconds, pad_mode=pad_mode)]
             has_audio = True
         elif kind == 'WaveformToLogMel':
-            steps.append(dict(args, type='WaveformToLogMel', num_examples=num_seconds))
+            steps.append(dict(args, type='WaveformToLogMel', num_examples=clip_seconds))
             has_audio = True
         else:
             steps.append(step)
@@ -270,7 +270,7 @@ def _audio_results(audio: AudioInput, sample_rate: Optional[int]) -> dict:
 
 
 def _frame_seconds(frame_times: Optional[Sequence[float]], num_frames: int,
-                   num_seconds: int) -> Tuple[List[float], List[int]]:
+                   clip_seconds: int) -> Tuple[List[float], List[int]]:
     """Each frame's time (default ``i + 0.5``) and its audio second ``clamp(floor(t), 0, T-1)``."""
     if frame_times is None:
         times = [i + 0.5 for i in range(num_frames)]
@@ -281,13 +281,13 @@ def _frame_seconds(frame_times: Optional[Sequence[float]], num_frames: int,
                              'expected one time (seconds from the clip start) per frame')
         if not all(math.isfinite(t) for t in times):
             raise ValueError(f'frame_times must be finite seconds, got {times}')
-    outside = [t for t in times if t < 0 or t >= num_seconds]
+    outside = [t for t in times if t < 0 or t >= clip_seconds]
     if outside:
         warnings.warn(f'inference_avs: {len(outside)} frame time(s) (e.g. {outside[0]} s) lie '
-                      f'outside the model\'s clip of {num_seconds} s; those frames use the '
+                      f'outside the model\'s clip of {clip_seconds} s; those frames use the '
                       'first/last second\'s audio (split long inputs into windows of '
-                      f'{num_seconds} s, as tools/infer.py does)')
-    seconds = [min(max(int(math.floor(t)), 0), num_seconds - 1) for t in times]
+                      f'{clip_seconds} s, as tools/infer.py does)')
+    seconds = [min(max(int(math.floor(t)), 0), clip_seconds - 1) for t in times]
     return times, seconds
 
 
@@ -299,7 +299,7 @@ def inference_avs(model: nn.Module,
                   frame_times: Optional[Sequence[float]] = None) -> AVSDataSample:
     """Segments the sounding objects in the frames of one clip.
 
-    The clip is at most ``T = model.decode_head.num_frames`` seconds long (5 for AVSBench v1);
+    The clip is at most ``T = model.decode_head.clip_seconds`` seconds long (5 for AVSBench v1);
     split longer inputs into windows of ``T`` seconds (``tools/infer.py`` does). It may hold
     any number of frames ``F``: each frame is matched to one second of the audio. The inputs
     go through the config's test pipeline with array loaders (module docstring) and the
@@ -323,7 +323,7 @@ def inference_avs(model: nn.Module,
         bilinearly to the frames' size) and ``pred_sem_seg`` (uint8 ``[F, H, W]``,
         ``pred_fg_prob > 0.5``), on the model's device; metainfo ``frame_times``,
         ``frame_seconds`` (the audio second of each frame), ``num_frames`` (F),
-        ``num_seconds`` (T), ``ori_shape`` (the frames' (H, W)) and ``img_shape`` (the
+        ``clip_seconds`` (T), ``ori_shape`` (the frames' (H, W)) and ``img_shape`` (the
         network input (h, w)).
 
     Raises:
@@ -332,18 +332,18 @@ def inference_avs(model: nn.Module,
         length, a test pipeline without a frame loader or an audio step.
     """
     head = getattr(model, 'decode_head', None)
-    if head is None or not hasattr(head, 'num_frames'):
-        raise TypeError(f'inference_avs needs a TransAVS model (with decode_head.num_frames), '
+    if head is None or not hasattr(head, 'clip_seconds'):
+        raise TypeError(f'inference_avs needs a TransAVS model (with decode_head.clip_seconds), '
                         f'got {type(model).__name__}')
-    num_seconds = int(head.num_frames)
+    clip_seconds = int(head.clip_seconds)
     images = _load_frames(frames)  # F x [H, W, 3]
-    times, seconds = _frame_seconds(frame_times, len(images), num_seconds)
+    times, seconds = _frame_seconds(frame_times, len(images), clip_seconds)
     results = dict(frames=images, num_frames=len(images), **_audio_results(audio, sample_rate))
-    if seconds != list(range(num_seconds)):  # not one frame per second of the clip
+    if seconds != list(range(clip_seconds)):  # not one frame per second of the clip
         results['frame_seconds'] = seconds  # [F]
 
     steps = _inference_pipeline(getattr(model, 'cfg', None), 'audio_path' in results,
-                                num_seconds)
+                                clip_seconds)
     packed = Compose([TRANSFORMS.build(step) for step in steps])(results)
     if not isinstance(packed, dict) or 'inputs' not in packed or \
             not {'ori_shape', 'img_shape'} <= set(packed['data_samples'].metainfo):
@@ -354,7 +354,7 @@ def inference_avs(model: nn.Module,
         result = model.test_step(pseudo_collate([packed]))[0]
     sample = AVSDataSample(metainfo=dict(
         frame_times=times, frame_seconds=seconds, num_frames=len(images),
-        num_seconds=num_seconds, ori_shape=tuple(result.metainfo['ori_shape']),
+        clip_seconds=clip_seconds, ori_shape=tuple(result.metainfo['ori_shape']),
         img_shape=tuple(result.metainfo['img_shape'])))
     sample.pred_fg_prob = result.pred_fg_prob
     sample.pred_sem_seg = result.pred_sem_seg

@@ -1,6 +1,6 @@
 """Segmenting the sounding objects of a whole video (or a folder of frames + an audio file).
 
-The model sees clips of ``T`` seconds (``T = model.decode_head.num_frames``, 5 for AVSBench
+The model sees clips of ``T`` seconds (``T = model.decode_head.clip_seconds``, 5 for AVSBench
 v1), so the input is cut into windows ``[wT, (w+1)T)`` (:func:`plan_windows`): each window's
 audio becomes ``T`` VGGish examples inside :func:`inference_avs` (a short last window is padded
 as the data were: AVSBench v1 repeats the last example) and each frame in it uses the audio of
@@ -142,7 +142,7 @@ def segment_video(model: nn.Module, inputs: VideoInputs, out_dir: str, overlay: 
         dict: The summary, as written to ``summary.json``.
     """
     times, wave, fps = inputs.times, inputs.wave, inputs.fps
-    clip_seconds = int(model.decode_head.num_frames)
+    clip_seconds = int(model.decode_head.clip_seconds)
     windows = plan_windows(times, clip_seconds)
     window_samples = clip_seconds * VGGISH_SAMPLE_RATE
 

@@ -1,11 +1,12 @@
 """Model FLOPs per frame (mmengine's FlopAnalyzer) and the devices' peak throughput."""
 import copy
-from typing import Tuple
+from typing import Any, List, Tuple
 
 from mmengine.analysis import FlopAnalyzer
+from mmengine.analysis.jit_handles import get_shape
 from torch import nn
 
-__all__ = ['PEAK_TFLOPS', 'forward_flops_per_frame']
+__all__ = ['PEAK_TFLOPS', 'attention_flop_jit', 'forward_flops_per_frame']
 
 #: Dense peak TFLOP/s by (device name fragment, dtype), from the vendors' data sheets.
 PEAK_TFLOPS = {
@@ -13,6 +14,22 @@ PEAK_TFLOPS = {
     ('H100', 'bf16'): 989.0, ('H100', 'fp16'): 989.0, ('H100', 'fp32'): 494.7,
     ('A100', 'bf16'): 312.0, ('A100', 'fp16'): 312.0, ('A100', 'fp32'): 156.0,
 }
+
+
+def attention_flop_jit(inputs: List[Any], outputs: List[Any]) -> int:
+    """Multiply-adds of ``aten::scaled_dot_product_attention`` (eq. 2), for FlopAnalyzer.
+
+    mmengine's analyser has no handle for the fused op and would count it as 0; its two
+    matrix products are ``Q K^T`` (``Lq x Lk x d`` per head) and ``softmax(.) V``
+    (``Lq x Lk x d_v``); the softmax and the scaling are not counted, as for ``matmul``.
+    """
+    *lead, len_q, dims = get_shape(inputs[0])  # [..., Lq, d]
+    len_k = get_shape(inputs[1])[-2]  # [..., Lk, d]
+    dims_v = get_shape(inputs[2])[-1]  # [..., Lk, d_v]
+    batch = 1
+    for size in lead:
+        batch *= size
+    return batch * len_q * len_k * (dims + dims_v)
 
 
 class _Forward(nn.Module):
@@ -41,6 +58,7 @@ def forward_flops_per_frame(model: nn.Module, batch: dict, frames: int) -> Tuple
     data = model.data_preprocessor(copy.deepcopy(batch), False)['inputs']
     one = (data['frames'][:1], data['audio_log_mel'][:1])
     analyzer = FlopAnalyzer(_Forward(model).eval(), one)
+    analyzer.set_op_handle('aten::scaled_dot_product_attention', attention_flop_jit)
     analyzer.unsupported_ops_warnings(False)
     analyzer.uncalled_modules_warnings(False)
     by_module = analyzer.by_module()

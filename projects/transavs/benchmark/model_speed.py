@@ -175,7 +175,7 @@ def benchmark_model(cfg: Config, device: str, batch_clips: int = 4,
     """
     options = options or SpeedOptions()
     size = benchmark_frame_size(cfg, size)
-    frames = cfg.model.decode_head.get('num_frames', 5)
+    frames = cfg.model.decode_head.get('clip_seconds', 5)
     batch = make_batch(batch_clips, frames, size, device)
     counted = None
     if flops:

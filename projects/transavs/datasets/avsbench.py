@@ -25,7 +25,8 @@ class AVSBenchDataset(BaseDataset):
     One sample is one clip of ``num_frames`` frames. :meth:`load_data_list` gives per clip:
 
     - ``video_name`` (str), ``category`` (str or None for MS3), ``subset`` ('s4' | 'ms3'),
-      ``split`` ('train' | 'val' | 'test'), ``num_frames`` (int, ``T``);
+      ``split`` ('train' | 'val' | 'test'), ``num_frames`` (int, ``T`` frames) and
+      ``clip_seconds`` (int, ``T``: AVSBench v1 has one frame per second of audio);
       ``sample_idx`` (int) is set by :meth:`get_data_info` (position in the dataset).
     - ``frame_paths`` (list[str], ``T``).
     - ``mask_paths`` (list[str | None], ``T``): None for unannotated frames (S4 train has
@@ -168,6 +169,7 @@ class AVSBenchDataset(BaseDataset):
             subset=subset,
             split=split,
             num_frames=t,
+            clip_seconds=t,  # one frame per second
             frame_paths=frame_paths,
             mask_paths=mask_paths,
             mask_rel_paths=mask_rel_paths,

@@ -82,7 +82,7 @@ def _save_atomic(path: str, array: np.ndarray) -> None:
             os.remove(tmp)
 
 
-def write_log_mel_cache(clips: Sequence[Tuple[str, str]], num_frames: int = 5,
+def write_log_mel_cache(clips: Sequence[Tuple[str, str]], num_examples: int = 5,
                         overwrite: bool = False, progress: bool = True) -> LogMelCacheReport:
     """Computes and writes the cache file of each clip; a failing clip does not stop the rest.
 
@@ -91,7 +91,8 @@ def write_log_mel_cache(clips: Sequence[Tuple[str, str]], num_frames: int = 5,
     Args:
         clips (Sequence[tuple[str, str]]): ``(audio path, npy path)`` pairs, e.g. from
             :func:`list_log_mel_clips`.
-        num_frames (int): Examples per clip ``T``. Defaults to 5 (AVSBench v1).
+        num_examples (int): Log-mel examples per clip ``T`` (one per second). Defaults to
+            5 (AVSBench v1).
         overwrite (bool): Recompute files that already exist. Defaults to False.
         progress (bool): Show a progress bar on stdout. Defaults to True.
 
@@ -99,7 +100,7 @@ def write_log_mel_cache(clips: Sequence[Tuple[str, str]], num_frames: int = 5,
         LogMelCacheReport: Counts, failures (with reasons) and notes.
     """
     load_wave = LoadAudioWaveform()
-    to_log_mel = WaveformToLogMel(num_examples=num_frames, pad_mode='repeat')
+    to_log_mel = WaveformToLogMel(num_examples=num_examples, pad_mode='repeat')
     report = LogMelCacheReport()
     bar = ProgressBar(len(clips), file=sys.stdout) if progress else None
     for audio_path, npy_path in clips:

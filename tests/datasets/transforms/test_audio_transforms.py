@@ -136,14 +136,14 @@ def test_waveform_to_log_mel_pads_and_crops(tmp_path):
     long_wave = (0.1 * rng.standard_normal(SR * 6)).astype(np.float32)
     sf.write(tmp_path / 'long.wav', long_wave, SR, subtype='FLOAT')
     pipeline = Compose([dict(type='LoadAudioWaveform'), dict(type='WaveformToLogMel')])
-    out = pipeline(dict(audio_path=str(tmp_path / 'long.wav'), num_frames=5))
+    out = pipeline(dict(audio_path=str(tmp_path / 'long.wav'), clip_seconds=5))
     log_mel = out['audio_log_mel']
     assert log_mel.shape == (5, 1, 96, 64) and log_mel.dtype == torch.float32
     assert 'audio_wave' not in out
     torch.testing.assert_close(log_mel, waveform_to_examples(long_wave, SR)[:5])
 
     short = long_wave[:int(SR * 3.3)]  # 3 examples -> the last is repeated twice
-    out = WaveformToLogMel()(dict(audio_wave=short, audio_sample_rate=SR, num_frames=5))
+    out = WaveformToLogMel()(dict(audio_wave=short, audio_sample_rate=SR, clip_seconds=5))
     reference = waveform_to_examples(short, SR)
     assert reference.shape[0] == 3
     torch.testing.assert_close(out['audio_log_mel'][:3], reference)
@@ -153,7 +153,7 @@ def test_waveform_to_log_mel_pads_and_crops(tmp_path):
     zeros = WaveformToLogMel(num_examples=4, pad_mode='zeros')(
         dict(audio_wave=short, audio_sample_rate=SR))['audio_log_mel']
     assert zeros.shape == (4, 1, 96, 64) and zeros[3].abs().sum() == 0
-    with pytest.raises(KeyError, match='num_frames'):
+    with pytest.raises(KeyError, match='clip_seconds'):
         WaveformToLogMel()(dict(audio_wave=short, audio_sample_rate=SR))
     with pytest.raises(ValueError, match='pad_mode'):
         WaveformToLogMel(pad_mode='edge')
@@ -163,15 +163,15 @@ def test_waveform_to_log_mel_needs_16k_mono(tmp_path):
     # The loaders mix down and resample; the log-mel step only takes their output.
     with pytest.raises(ValueError, match=r'/data/a44k\.wav is at 44100 Hz; expected 16000 Hz'):
         WaveformToLogMel()(dict(audio_wave=tone(1.0, 44100), audio_sample_rate=44100,
-                                num_frames=5, audio_path='/data/a44k.wav'))
+                                clip_seconds=5, audio_path='/data/a44k.wav'))
     stereo = np.stack([tone(1.0), tone(1.0)], axis=1)  # [S, 2]
     with pytest.raises(ValueError, match=r"results\['audio_wave'\] .*shape \(16000, 2\).*mono"):
-        WaveformToLogMel()(dict(audio_wave=stereo, audio_sample_rate=SR, num_frames=5))
+        WaveformToLogMel()(dict(audio_wave=stereo, audio_sample_rate=SR, clip_seconds=5))
     with pytest.raises(ValueError, match='int16.*floating'):
         WaveformToLogMel()(dict(audio_wave=np.zeros(SR, np.int16), audio_sample_rate=SR,
-                                num_frames=5))
+                                clip_seconds=5))
     with pytest.raises(KeyError, match='LoadAudioFromNDArray'):
-        WaveformToLogMel()(dict(audio_path='a.wav', num_frames=5))
+        WaveformToLogMel()(dict(audio_path='a.wav', clip_seconds=5))
     # A 44.1 kHz file reaches it as 16 kHz mono through the loader, mixed down once.
     wave44 = tone(2.0, sample_rate=44100, freq=1000.0)
     sf.write(tmp_path / 'a44k.wav', np.stack([wave44, 0.5 * wave44], axis=1), 44100,
@@ -229,7 +229,7 @@ def test_array_loader_errors():
 
 def test_short_and_silent_audio(tmp_path):
     wave = tone(0.5)
-    results = dict(audio_wave=wave, audio_sample_rate=SR, num_frames=5,
+    results = dict(audio_wave=wave, audio_sample_rate=SR, clip_seconds=5,
                    audio_path='/data/short_clip.wav')
     with pytest.warns(UserWarning, match=r'short_clip\.wav.*0\.500 s.*zero-padded'):
         log_mel = WaveformToLogMel()(results)['audio_log_mel']
@@ -241,7 +241,7 @@ def test_short_and_silent_audio(tmp_path):
 
     sf.write(tmp_path / 'silent.wav', np.zeros(SR * 5, np.int16), SR, subtype='PCM_16')
     out = Compose([LoadAudioWaveform(), WaveformToLogMel()])(
-        dict(audio_path=str(tmp_path / 'silent.wav'), num_frames=5))
+        dict(audio_path=str(tmp_path / 'silent.wav'), clip_seconds=5))
     assert torch.isfinite(out['audio_log_mel']).all()
     assert torch.allclose(out['audio_log_mel'], torch.tensor(math.log(0.01)))
 
@@ -253,13 +253,13 @@ def test_load_log_mel_pkl_and_npy(tmp_path):
     with open(tmp_path / 'clip.pkl', 'wb') as f:
         pickle.dump(log_mel, f)
     out = TRANSFORMS.build(dict(type='LoadAudioLogMel'))(
-        dict(log_mel_path=str(tmp_path / 'clip.pkl'), num_frames=5))
+        dict(log_mel_path=str(tmp_path / 'clip.pkl'), clip_seconds=5))
     assert torch.equal(out['audio_log_mel'], log_mel)
     assert out['audio_log_mel'].dtype == torch.float32 and out['audio_log_mel'].is_contiguous()
 
     np.save(tmp_path / 'clip.npy', log_mel.double().numpy())
     out = LoadAudioLogMel(source='npy')(
-        dict(log_mel_cache_path=str(tmp_path / 'clip.npy'), num_frames=5))
+        dict(log_mel_cache_path=str(tmp_path / 'clip.npy'), clip_seconds=5))
     assert out['audio_log_mel'].dtype == torch.float32
     assert torch.equal(out['audio_log_mel'], log_mel)
 
@@ -267,17 +267,17 @@ def test_load_log_mel_pkl_and_npy(tmp_path):
 def test_load_log_mel_pads_crops_and_rejects(tmp_path):
     three = torch.arange(3.0).view(3, 1, 1, 1).expand(3, 1, 96, 64).contiguous()
     np.save(tmp_path / 'three.npy', three.numpy())
-    results = dict(log_mel_cache_path=str(tmp_path / 'three.npy'), num_frames=5)
+    results = dict(log_mel_cache_path=str(tmp_path / 'three.npy'), clip_seconds=5)
     padded = LoadAudioLogMel(source='npy')(dict(results))['audio_log_mel']
     assert padded[:, 0, 0, 0].tolist() == [0, 1, 2, 2, 2]
     zeros = LoadAudioLogMel(source='npy', pad_mode='zeros')(dict(results))['audio_log_mel']
     assert zeros[:, 0, 7, 7].tolist() == [0, 1, 2, 0, 0]
-    cropped = LoadAudioLogMel(source='npy')(dict(results, num_frames=2))['audio_log_mel']
+    cropped = LoadAudioLogMel(source='npy')(dict(results, clip_seconds=2))['audio_log_mel']
     assert cropped[:, 0, 0, 0].tolist() == [0, 1]
 
     def npy(name, array):
         np.save(tmp_path / name, array)
-        return dict(log_mel_cache_path=str(tmp_path / name), num_frames=5)
+        return dict(log_mel_cache_path=str(tmp_path / name), clip_seconds=5)
 
     loader = LoadAudioLogMel(source='npy')
     with pytest.raises(ValueError, match=r'flat\.npy holds shape \(5, 96, 64\).*\[n, 1, 96, 64\]'):
@@ -294,20 +294,20 @@ def test_load_log_mel_pads_crops_and_rejects(tmp_path):
         loader(npy('inf.npy', nan))
     np.save(tmp_path / 'objects.npy', np.array([{'a': 1}], dtype=object), allow_pickle=True)
     with pytest.raises(ValueError, match=r'unreadable: .*objects\.npy'):
-        loader(dict(log_mel_cache_path=str(tmp_path / 'objects.npy'), num_frames=5))
+        loader(dict(log_mel_cache_path=str(tmp_path / 'objects.npy'), clip_seconds=5))
     (tmp_path / 'corrupt.npy').write_bytes(b'\x93NUMPY garbage')
     with pytest.raises(ValueError, match=r'unreadable: .*corrupt\.npy'):
-        loader(dict(log_mel_cache_path=str(tmp_path / 'corrupt.npy'), num_frames=5))
+        loader(dict(log_mel_cache_path=str(tmp_path / 'corrupt.npy'), clip_seconds=5))
     with pytest.raises(FileNotFoundError, match=r'missing\.npy'):
-        loader(dict(log_mel_cache_path=str(tmp_path / 'missing.npy'), num_frames=5))
+        loader(dict(log_mel_cache_path=str(tmp_path / 'missing.npy'), clip_seconds=5))
     with pytest.raises(KeyError, match='log_mel_cache_path'):
-        loader(dict(log_mel_cache_path=None, num_frames=5))
+        loader(dict(log_mel_cache_path=None, clip_seconds=5))
 
     with open(tmp_path / 'flat.pkl', 'wb') as f:
         pickle.dump(torch.zeros(5, 96, 64), f)
     with pytest.raises(ValueError, match=r'flat\.pkl holds shape \(5, 96, 64\)'):
-        LoadAudioLogMel()(dict(log_mel_path=str(tmp_path / 'flat.pkl'), num_frames=5))
+        LoadAudioLogMel()(dict(log_mel_path=str(tmp_path / 'flat.pkl'), clip_seconds=5))
     with pytest.raises(FileNotFoundError, match=r'missing\.pkl'):
-        LoadAudioLogMel()(dict(log_mel_path=str(tmp_path / 'missing.pkl'), num_frames=5))
+        LoadAudioLogMel()(dict(log_mel_path=str(tmp_path / 'missing.pkl'), clip_seconds=5))
     with pytest.raises(ValueError, match='source'):
         LoadAudioLogMel(source='h5')

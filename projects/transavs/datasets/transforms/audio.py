@@ -217,10 +217,10 @@ def _check_pad_mode(pad_mode: str, owner: str) -> str:
 
 
 def _num_examples(results: dict, num_examples: Optional[int], owner: str) -> int:
-    """``num_examples`` or else ``results['num_frames']`` (T)."""
-    num = results.get('num_frames') if num_examples is None else num_examples
+    """``num_examples`` or else ``results['clip_seconds']`` (T, one example per second)."""
+    num = results.get('clip_seconds') if num_examples is None else num_examples
     if num is None:
-        raise KeyError(f'{owner}: results has no num_frames and num_examples is None; expected '
+        raise KeyError(f'{owner}: results has no clip_seconds and num_examples is None; expected '
                        'the clip length T (5 for AVSBench v1)')
     if int(num) != num or num < 1:
         raise ValueError(f'{owner}: the number of examples must be a positive int, got {num!r}')
@@ -242,7 +242,7 @@ class WaveformToLogMel(BaseTransform):
 
     - audio_wave (np.ndarray | torch.Tensor ``[S]``): mono, floating, at 16 kHz.
     - audio_sample_rate (int): must be 16000.
-    - num_frames (int): ``T``, unless ``num_examples`` is given.
+    - clip_seconds (int): ``T``, unless ``num_examples`` is given.
     - audio_path (str, optional): only to name the file in messages.
 
     Added Keys:
@@ -252,7 +252,7 @@ class WaveformToLogMel(BaseTransform):
     Removed Keys: audio_wave.
 
     Args:
-        num_examples (int, optional): ``T``; defaults to ``results['num_frames']``.
+        num_examples (int, optional): ``T``; defaults to ``results['clip_seconds']``.
         pad_mode (str): ``'repeat'`` the last example (AVSBench v1) or ``'zeros'`` (v2).
             Defaults to ``'repeat'``.
     """
@@ -309,7 +309,7 @@ class LoadAudioLogMel(BaseTransform):
       restricted unpickler :func:`~projects.transavs.datasets.load_tensor_pickle`;
     - or log_mel_cache_path (str): our ``.npy`` cache (``source='npy'``), read with
       ``np.load(allow_pickle=False)``.
-    - num_frames (int): ``T``, unless ``num_examples`` is given.
+    - clip_seconds (int): ``T``, unless ``num_examples`` is given.
 
     Added Keys:
 
@@ -321,7 +321,7 @@ class LoadAudioLogMel(BaseTransform):
     Args:
         source (str): ``'pkl'`` or ``'npy'``. Defaults to ``'pkl'``.
         pad_mode (str): ``'repeat'`` or ``'zeros'``. Defaults to ``'repeat'``.
-        num_examples (int, optional): ``T``; defaults to ``results['num_frames']``.
+        num_examples (int, optional): ``T``; defaults to ``results['clip_seconds']``.
     """
 
     SOURCES = {'pkl': 'log_mel_path', 'npy': 'log_mel_cache_path'}

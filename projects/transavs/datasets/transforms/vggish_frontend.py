@@ -136,10 +136,10 @@ def log_mel_examples(wave: torch.Tensor) -> torch.Tensor:
     if wave.dtype in (torch.float16, torch.bfloat16):
         wave = wave.float()
     lead = wave.shape[:-1]
-    num_frames = 0
+    num_stft_frames = 0
     if wave.shape[-1] >= WINDOW_LENGTH:
-        num_frames = 1 + (wave.shape[-1] - WINDOW_LENGTH) // HOP_LENGTH
-    num_examples = num_frames // EXAMPLE_FRAMES
+        num_stft_frames = 1 + (wave.shape[-1] - WINDOW_LENGTH) // HOP_LENGTH
+    num_examples = num_stft_frames // EXAMPLE_FRAMES
     if num_examples == 0:
         return wave.new_zeros((*lead, 0, 1, EXAMPLE_FRAMES, NUM_MEL_BINS), dtype=out_dtype)
     # Only the frames that end up in complete examples are analysed.

@@ -46,7 +46,8 @@ class AudioQueryHead(BaseModule):
         in_channels (int): width of the pixel decoder's outputs.
         embed_dims (int): model width ``d``. Defaults to 256.
         num_queries (int): ``N``. Defaults to 300.
-        num_frames (int): ``T``, frames (and audio seconds) per clip. Defaults to 5.
+        clip_seconds (int): ``T``, seconds of audio per clip (one VGGish embedding each;
+            AVSBench: one frame per second). Defaults to 5.
         query_mode (str): ``'clip'`` or ``'frame'``. Defaults to ``'clip'``.
         audio_dims (int): audio embedding width. Defaults to 128 (VGGish).
         num_encoder_layers (int): ``N_1``. Defaults to 2.
@@ -77,7 +78,7 @@ class AudioQueryHead(BaseModule):
                  in_channels: int,
                  embed_dims: int = 256,
                  num_queries: int = 300,
-                 num_frames: int = 5,
+                 clip_seconds: int = 5,
                  query_mode: str = 'clip',
                  audio_dims: int = 128,
                  num_encoder_layers: int = 2,
@@ -107,7 +108,7 @@ class AudioQueryHead(BaseModule):
                              f'(0, 1), got {cls_prior_prob} x {num_classes}')
         self.embed_dims = embed_dims
         self.num_queries = num_queries
-        self.num_frames = num_frames
+        self.clip_seconds = clip_seconds
         self.query_mode = query_mode
         self.num_levels = num_levels
         self.num_classes = num_classes
@@ -118,7 +119,7 @@ class AudioQueryHead(BaseModule):
 
         self.query_encoder = AudioQueryEncoder(
             num_queries=num_queries,
-            num_audio_tokens=num_frames if query_mode == 'clip' else 1,
+            num_audio_tokens=clip_seconds if query_mode == 'clip' else 1,
             audio_dims=audio_dims,
             embed_dims=embed_dims,
             num_layers=num_encoder_layers,
