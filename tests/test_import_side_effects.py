@@ -40,7 +40,7 @@ SCRIPT = textwrap.dedent('''
             default_dtype=str(torch.get_default_dtype()),
         )
 
-    fileio_io.get_file_backend('/tmp/x.pth')  # a cached instance, as a prior user leaves
+    fileio_io.get_file_backend('x.pth')  # a cached instance, as a prior user leaves
     before = snapshot()
     import projects.transavs
     from mmseg.registry import MODELS, RUNNERS, TRANSFORMS

@@ -8,8 +8,8 @@ Examples::
 """
 import argparse
 
-import projects.transavs  # noqa: E402,F401  (registers the modules)
-from projects.transavs.engine import build_runner, load_run_config, parse_run_args  # noqa: E402
+import projects.transavs  # noqa: F401  (registers the modules)
+from projects.transavs.engine import build_runner, load_run_config, parse_run_args
 
 
 def parse_args(argv=None):

@@ -9,11 +9,11 @@ Examples::
 import argparse
 import logging
 
-import torch  # noqa: E402
-from mmengine.logging import print_log  # noqa: E402
+import torch
+from mmengine.logging import print_log
 
-import projects.transavs  # noqa: E402,F401  (registers the modules)
-from projects.transavs.engine import build_runner, load_run_config, parse_run_args  # noqa: E402
+import projects.transavs  # noqa: F401  (registers the modules)
+from projects.transavs.engine import build_runner, load_run_config, parse_run_args
 
 
 def parse_args(argv=None):
