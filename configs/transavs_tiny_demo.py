@@ -5,19 +5,15 @@ _base_ = ['./transavs_tiny_s4.py']
 s4_root = 'demo_out/data/s4'
 ms3_root = 'demo_out/data/ms3'
 crop_size = (96, 96)  # (w, h)
-train_pipeline = [
-    dict(type='LoadClipFrames', scale=crop_size),  # LoadClipFrames
-    dict(type='LoadClipMasks', scale=crop_size),  # LoadClipMasks
-    dict(type='LoadAudioLogMel', source='pkl'),  # LoadAudioLogMel
-    dict(type='ClipRandomFlip', prob=0.5),  # ClipRandomFlip
-    dict(type='PackAVSInputs'),  # PackAVSInputs
-]
-test_pipeline = [
-    dict(type='LoadClipFrames', scale=crop_size),  # LoadClipFrames
-    dict(type='LoadClipMasks', scale=crop_size),  # LoadClipMasks
-    dict(type='LoadAudioLogMel', source='pkl'),  # LoadAudioLogMel
-    dict(type='PackAVSInputs'),  # PackAVSInputs
-]
+
+
+def _at_crop_size(pipeline):
+    """The base (S4) pipeline with every resizing step at ``crop_size``."""
+    return [dict(step, scale=crop_size) if 'scale' in step else step for step in pipeline]
+
+
+train_pipeline = _at_crop_size(_base_.train_pipeline)
+test_pipeline = _at_crop_size(_base_.test_pipeline)
 
 
 def _both(split, pipeline):
