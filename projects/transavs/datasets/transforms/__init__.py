@@ -2,7 +2,14 @@
 from .audio import LoadAudioFromNDArray, LoadAudioLogMel, LoadAudioWaveform, WaveformToLogMel
 from .augmentation import ClipPhotoMetricDistortion, ClipRandomFlip, ClipRandomResizedCrop
 from .formatting import PackAVSInputs
-from .loading import LoadClipFrames, LoadClipFramesFromNDArray, LoadClipMasks, read_image
+from .loading import (
+    LoadClipFrames,
+    LoadClipFramesFromNDArray,
+    LoadClipMasks,
+    LoadClipSemanticLabels,
+    read_image,
+    resize_image,
+)
 from .mute_audio import MuteAudio
 from .vggish_frontend import (
     log_mel_examples,
@@ -12,7 +19,8 @@ from .vggish_frontend import (
 )
 
 __all__ = [
-    'LoadClipFrames', 'LoadClipFramesFromNDArray', 'LoadClipMasks', 'ClipRandomFlip',
+    'LoadClipFrames', 'LoadClipFramesFromNDArray', 'LoadClipMasks', 'LoadClipSemanticLabels',
+    'resize_image', 'ClipRandomFlip',
     'ClipRandomResizedCrop', 'ClipPhotoMetricDistortion', 'PackAVSInputs', 'LoadAudioWaveform',
     'LoadAudioFromNDArray', 'WaveformToLogMel', 'LoadAudioLogMel', 'MuteAudio',
     'waveform_to_examples', 'log_mel_examples', 'vggish_mel_matrix', 'pad_or_crop_examples',

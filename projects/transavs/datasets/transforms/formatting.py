@@ -14,8 +14,8 @@ __all__ = ['PackAVSInputs']
 _AUDIO_SHAPE = '[T, 1, 96, 64]'  # audio_log_mel, the one audio input of the model
 
 _DEFAULT_META_KEYS = ('sample_idx', 'video_name', 'category', 'subset', 'split', 'num_frames',
-                      'gt_valid', 'frame_paths', 'mask_paths', 'mask_rel_paths', 'audio_path',
-                      'ori_shape', 'img_shape', 'flip', 'flip_direction')
+                      'gt_valid', 'frame_padded', 'frame_paths', 'mask_paths', 'mask_rel_paths',
+                      'audio_path', 'ori_shape', 'img_shape', 'flip', 'flip_direction')
 
 
 def _to_tensor(value, key: str) -> torch.Tensor:
@@ -51,8 +51,8 @@ class PackAVSInputs(BaseTransform):
     Args:
         meta_keys (Sequence[str]): Keys copied into the data sample's metainfo. Defaults to
             sample_idx, video_name, category, subset, split, num_frames, gt_valid,
-            frame_paths, mask_paths, mask_rel_paths, audio_path, ori_shape, img_shape, flip,
-            flip_direction.
+            frame_padded, frame_paths, mask_paths, mask_rel_paths, audio_path, ori_shape,
+            img_shape, flip, flip_direction.
     """
 
     def __init__(self, meta_keys: Sequence[str] = _DEFAULT_META_KEYS) -> None:
