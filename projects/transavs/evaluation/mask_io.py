@@ -7,6 +7,10 @@ encoding keeps the binary prediction exact: a stored value is ``>= 128`` (decode
 ``> 0.5``) exactly where the probability was ``> 0.5``, so the Jaccard index of decoded
 predictions equals the one of the original probabilities; the F-score sees the probability
 quantised to steps of 1/255.
+
+AVSBench-semantic labels and class predictions are RGB PNGs whose colours are palette entries
+(:func:`write_palette_png`, :func:`read_palette_png`; the palette is
+:func:`~projects.transavs.datasets.semantic_palette.bit_palette`); they are decoded exactly.
 """
 import os
 import os.path as osp
@@ -17,7 +21,12 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 from torch import Tensor
 
-__all__ = ['encode_prob_png', 'decode_prob_png', 'read_mask_png', 'read_prob_png', 'write_prob_png']
+from ..datasets.semantic_palette import colour_to_label, label_to_colour
+
+__all__ = [
+    'encode_prob_png', 'decode_prob_png', 'read_mask_png', 'read_prob_png', 'write_prob_png',
+    'read_palette_png', 'write_palette_png'
+]
 
 ArrayLike = Union[np.ndarray, Tensor]
 
@@ -152,14 +161,73 @@ def write_prob_png(path: str, prob: ArrayLike) -> None:
             (:func:`encode_prob_png`).
     """
     value = encode_prob_png(prob)
+    _write_png_atomic(path, value)  # uint8 [H, W] -> mode 'L'
+
+
+def _write_png_atomic(path: str, value: np.ndarray) -> None:
+    """Saves a uint8 array as a PNG under a temporary name, then renames it to ``path``."""
     folder = osp.dirname(osp.abspath(path))
     os.makedirs(folder, exist_ok=True)
     tmp_path = osp.join(folder, f'.{osp.basename(path)}.{os.getpid()}.{uuid.uuid4().hex}.tmp')
     try:
-        Image.fromarray(value).save(tmp_path, format='PNG')  # uint8 [H, W] -> mode 'L'
+        Image.fromarray(value).save(tmp_path, format='PNG')
         os.replace(tmp_path, path)
     except BaseException:
         if osp.exists(tmp_path):
             os.remove(tmp_path)
         raise
+
+
+def write_palette_png(path: str, labels: ArrayLike, palette: np.ndarray) -> None:
+    """Writes a class map as an RGB palette-colour PNG, creating missing folders.
+
+    As :func:`write_prob_png`, the file is written under a temporary name and renamed.
+
+    Args:
+        path (str): the PNG file to write.
+        labels (np.ndarray | Tensor): ``[H, W]`` integer class indices in ``[0, K)``.
+        palette (np.ndarray): uint8 ``[K, 3]`` RGB colours (``bit_palette(K)``).
+
+    Raises:
+        ValueError: ``labels`` is not an integer ``[H, W]`` map, or holds a label outside
+            ``[0, K)``.
+    """
+    labels = _to_numpy(labels)
+    if labels.ndim != 2 or not (np.issubdtype(labels.dtype, np.integer)
+                                or labels.dtype == np.bool_):
+        raise ValueError(f'write_palette_png expects an integer [H, W] class map, got shape '
+                         f'{labels.shape} and dtype {labels.dtype} (for {path})')
+    try:
+        rgb = label_to_colour(labels, palette)  # [H, W] -> [H, W, 3] uint8
+    except ValueError as err:
+        raise ValueError(f'{path}: {err}') from None
+    _write_png_atomic(path, np.ascontiguousarray(rgb))  # uint8 [H, W, 3] -> mode 'RGB'
+
+
+def read_palette_png(path: str, palette: np.ndarray) -> np.ndarray:
+    """Reads an RGB palette-colour PNG (a label or a prediction) as class indices.
+
+    RGB, RGBA (alpha dropped) and indexed ('P', mapped to its colours) images are accepted;
+    every colour must be a palette entry (exact match, :func:`colour_to_label`).
+
+    Args:
+        path (str): the PNG file.
+        palette (np.ndarray): uint8 ``[K, 3]`` RGB colours (``bit_palette(K)``).
+
+    Returns:
+        np.ndarray: ``[H, W]`` class indices (uint8 for ``K <= 256``).
+
+    Raises:
+        FileNotFoundError: if ``path`` does not exist.
+        ValueError: if ``path`` cannot be decoded, is not a colour image (a grey-level image
+            could be class indices, which would be misread as colours) or holds a colour
+            that is no palette entry; the message names the file.
+    """
+    image = _load_png(path)
+    if image.mode in ('P', 'PA', 'RGBA', 'RGBa', 'RGBX'):
+        image = image.convert('RGB')
+    if image.mode != 'RGB':
+        raise ValueError(f'{path}: expected an RGB palette-colour PNG (AVSBench-semantic '
+                         f'labels_rgb), got mode {image.mode!r}')
+    return colour_to_label(np.asarray(image), palette, what=path)
 
