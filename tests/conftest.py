@@ -6,7 +6,7 @@ import os.path as osp
 import pytest
 
 import projects.transavs  # noqa: F401  (registers everything)
-from projects.transavs.datasets.synthetic import generate_dataset
+from projects.transavs.datasets.synthetic import generate_dataset, generate_semantic_dataset
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -55,6 +55,16 @@ def s4_root(tmp_path_factory) -> str:
 def ms3_root(tmp_path_factory) -> str:
     """data_root of a synthetic MS3 tree (read-only: copy it before changing files)."""
     return _generate(tmp_path_factory, 'ms3', seed=1)
+
+
+@pytest.fixture(scope='session')
+def avss_root(tmp_path_factory) -> str:
+    """data_root of a synthetic AVSBench-semantic tree: one v1s, v1m and v2 clip per split
+    (read-only: copy it before changing files)."""
+    root = osp.join(str(tmp_path_factory.mktemp('avsbench_semantic')), 'avss')
+    generate_semantic_dataset(root, dict(v1s=1, v1m=1, v2=1), seed=2, frame_size=(80, 60),
+                              progress=False)
+    return root
 
 
 @pytest.fixture(scope='session')

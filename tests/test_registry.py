@@ -53,12 +53,14 @@ BUILD_ARGS = {
     'DATASETS': {
         'AVSBenchS4Dataset': dict(split='test', pipeline=[]),
         'AVSBenchMS3Dataset': dict(split='val', pipeline=[]),
+        'AVSBenchSemanticDataset': dict(split='val', pipeline=[]),
     },
     'TRANSFORMS': {
         'LoadClipFrames': dict(),
         'LoadClipFramesFromNDArray': dict(),
         'LoadAudioFromNDArray': dict(),
         'LoadClipMasks': dict(),
+        'LoadClipSemanticLabels': dict(num_classes=71),
         'ClipRandomFlip': dict(prob=0.5),
         'ClipRandomResizedCrop': dict(),
         'ClipPhotoMetricDistortion': dict(),
@@ -68,7 +70,7 @@ BUILD_ARGS = {
         'LoadAudioLogMel': dict(),
         'MuteAudio': dict(),
     },
-    'METRICS': {'AVSMetric': dict()},
+    'METRICS': {'AVSMetric': dict(), 'AVSSMetric': dict(num_classes=71)},
     'HOOKS': {
         'ConfidenceThresholdHook': dict(),
         'AVSVisualizationHook': dict(),
@@ -100,12 +102,14 @@ CASES = [(reg, name) for reg in sorted(BUILD_ARGS) for name in sorted(BUILD_ARGS
 
 
 @pytest.mark.parametrize('reg_name,type_name', CASES, ids=[f'{r}.{n}' for r, n in CASES])
-def test_build_by_name(reg_name, type_name, s4_root, ms3_root):
+def test_build_by_name(reg_name, type_name, s4_root, ms3_root, avss_root):
     args = dict(BUILD_ARGS[reg_name][type_name], type=type_name)
     if type_name == 'AVSBenchS4Dataset':
         args['data_root'] = s4_root
     if type_name == 'AVSBenchMS3Dataset':
         args['data_root'] = ms3_root
+    if type_name == 'AVSBenchSemanticDataset':
+        args['data_root'] = avss_root
     obj = REGISTRIES[reg_name].build(args)
     assert type(obj).__name__ == type_name
     if reg_name == 'DATASETS':

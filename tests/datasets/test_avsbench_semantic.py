@@ -7,7 +7,7 @@ import shutil
 
 import numpy as np
 import pytest
-import soundfile
+from avss_release import PALETTE, SIZE, write_release
 from mmengine.dataset import Compose
 from PIL import Image
 
@@ -16,64 +16,16 @@ from projects.transavs.datasets import AVSBenchSemanticDataset
 from projects.transavs.datasets import avsbench_semantic_layout as layout
 from projects.transavs.datasets.semantic_palette import (
     AVSS_CLASSES,
-    bit_palette,
     colour_to_label,
     label_to_colour,
     read_label_index,
 )
 from projects.transavs.datasets.transforms import resize_image
 
-PALETTE = bit_palette(71)
-SIZE = (80, 60)  # (w, h) on disk: not square, not 224
-
-
-def _write_clip(root, subset, uid, split, classes=(5, 9), num_frames=None, seed=0):
-    """Frames (JPEG), palette labels (annotated frames) and a wav, as the release has them."""
-    rng = np.random.default_rng(seed)
-    real = num_frames or layout.SUBSET_FRAMES[subset]
-    w, h = SIZE
-    for i in range(real):
-        frame = rng.integers(0, 255, (h, w, 3), dtype=np.uint8)
-        path = layout.frame_path(root, subset, uid, i)
-        os.makedirs(osp.dirname(path), exist_ok=True)
-        Image.fromarray(frame).save(path, quality=95)
-    for i, annotated in enumerate(layout.annotated_frames(subset, split)):
-        if not annotated:
-            continue
-        labels = np.zeros((h, w), np.uint8)
-        for k, cls in enumerate(classes):
-            labels[10 + 20 * k:25 + 20 * k, 5 + 10 * i:30 + 10 * i] = cls
-        path = layout.label_path(root, subset, uid, i)
-        os.makedirs(osp.dirname(path), exist_ok=True)
-        Image.fromarray(label_to_colour(labels, PALETTE)).save(path)
-    seconds = layout.SUBSET_FRAMES[subset]
-    soundfile.write(layout.audio_path(root, subset, uid),
-                    (rng.normal(0, 0.1, 16000 * seconds) * 32767).astype(np.int16), 16000)
-
-
-CLIPS = [  # (subset, uid, split)
-    ('v1s', 's_a', 'train'), ('v1m', 'm_a', 'train'), ('v2', 'n_a', 'train'),
-    ('v1s', 's_b', 'test'), ('v2', 'n_b', 'test'), ('v1m', 'm_b', 'test'),
-]
-
-
-def _write_meta(root, clips, classes=AVSS_CLASSES):
-    with open(osp.join(root, layout.META_CSV), 'w', newline='') as f:
-        writer = csv.writer(f)
-        writer.writerow(['vid', 'uid', 's_min', 's_sec', 'a_obj', 'split', 'label'])
-        for subset, uid, split in clips:
-            writer.writerow([f'vid_{uid}', uid, 0, 0, 'dog_man', split, subset])
-    with open(osp.join(root, layout.LABEL_INDEX), 'w') as f:
-        json.dump({name: i + 1 for i, name in enumerate(classes)}, f)
-
 
 @pytest.fixture(scope='module')
 def release(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp('avss'))
-    for n, (subset, uid, split) in enumerate(CLIPS):
-        _write_clip(root, subset, uid, split, seed=n)
-    _write_meta(root, CLIPS)
-    return root
+    return write_release(str(tmp_path_factory.mktemp('avss')))
 
 
 def _pipeline(crop=False, scale=(64, 64)):
