@@ -28,6 +28,24 @@ Outputs in ``--out``:
 - ``summary.json``: config, checkpoint, inputs, clip length, sampling rate, windows, and per
   frame its time, window, audio second, foreground fraction and mask file.
 
+Semantic checkpoints (``K > 2`` classes, e.g. AVSBench-semantic's 71) write these outputs
+too (``masks/`` then holds the probability that a pixel sounds, whatever its class), and in
+addition:
+
+- ``labels_rgb/{index:05d}.png``: per sampled frame, the predicted classes as an RGB PNG in
+  the palette colours (class ``c`` = ``palette[c]``, background black), at the frame's size,
+  as AVSBench-semantic's ``labels_rgb``;
+- ``overlay.mp4`` tints each class in its palette colour, with the frame's class names (and
+  their colours) in the top-left corner;
+- ``summary.json`` adds ``num_classes``, ``class_names``, ``palette`` (RGB per class),
+  ``classes_present`` and per frame ``classes`` (the names of the classes present, e.g.
+  ``["dog", "man"]``), ``class_fractions`` (name -> fraction of the frame's pixels) and
+  ``label`` (its PNG).
+
+The class names and colours are the checkpoint's ``meta.dataset_meta`` (``classes``,
+``palette``, saved by the training runner); without them: ``class_{i}`` and the
+AVSBench-semantic bit palette.
+
 The reading, windowing and writing are ``projects.transavs.apis`` (``open_video_inputs``,
 ``segment_video``); this is their command line.
 """

@@ -295,3 +295,32 @@ def test_input_errors(model, tmp_path):
     soundfile.write(wav_path, wave, SR)
     with pytest.raises(ValueError, match='only for waveform arrays'):
         inference_avs(model, frames, wav_path, sample_rate=SR)
+
+
+def test_inference_pipeline_drops_ground_truth_and_file_arguments():
+    """An AVSBench-semantic test pipeline: the label loader goes, the frame loader keeps only
+    the arguments LoadClipFramesFromNDArray takes (checked on the config dicts alone)."""
+    from projects.transavs.apis.inference import _inference_pipeline
+    cfg = Config(dict(test_pipeline=[
+        dict(type='LoadClipFrames', scale=(224, 224), backend='pillow',
+             imdecode_backend='pillow', pad_value=(124, 116, 104)),
+        dict(type='LoadClipSemanticLabels', scale=(224, 224), backend='pillow'),
+        dict(type='LoadAudioWaveform'),
+        dict(type='WaveformToLogMel', pad_mode='zeros'),
+        dict(type='PackAVSInputs'),
+    ]))
+    assert _inference_pipeline(cfg, False, 10) == [
+        dict(type='LoadClipFramesFromNDArray', scale=(224, 224), backend='pillow'),
+        dict(type='LoadAudioFromNDArray'),
+        dict(type='WaveformToLogMel', pad_mode='zeros', num_examples=10),
+        dict(type='PackAVSInputs'),
+    ]
+    cfg.test_pipeline[0] = dict(type='mmseg.LoadClipFrames', scale=(96, 64),
+                                interpolation='nearest', keep_ratio_crop=True,
+                                backend_args=dict(backend='local'))
+    cfg.test_pipeline.insert(1, dict(type='LoadClipMasks', scale=(96, 64)))
+    steps = _inference_pipeline(cfg, True, 5)
+    assert steps[0] == dict(type='LoadClipFramesFromNDArray', scale=(96, 64),
+                            interpolation='nearest', keep_ratio_crop=True)
+    assert [s['type'] for s in steps] == ['LoadClipFramesFromNDArray', 'LoadAudioWaveform',
+                                          'WaveformToLogMel', 'PackAVSInputs']

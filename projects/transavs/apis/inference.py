@@ -5,15 +5,17 @@
 through the config's test pipeline, as mmseg's ``inference_model`` does with
 ``LoadImageFromNDArray``:
 
-- ``LoadClipFrames`` becomes :class:`LoadClipFramesFromNDArray` with the same arguments (the
-  frames are resized as in testing);
+- ``LoadClipFrames`` becomes :class:`LoadClipFramesFromNDArray` with the arguments that
+  resize (``scale``, ``interpolation``, ``backend``, ``keep_ratio_crop``: the frames are
+  resized as in testing); those of reading files and padding clips (``imdecode_backend``,
+  ``pad_value``, ``backend_args``) are dropped;
 - the audio step becomes :class:`LoadAudioWaveform` (a file) or :class:`LoadAudioFromNDArray`
   (a waveform array), then :class:`WaveformToLogMel` with ``T`` examples
   (``T = model.decode_head.clip_seconds``), padded as the config's audio step pads
   (``pad_mode``; AVSBench v1 repeats the last example) or cut when longer; audio shorter
   than one example is zero-padded with a warning;
-- steps that need ground truth (``LoadClipMasks``) are left out, the others (e.g.
-  ``PackAVSInputs``) kept;
+- steps that load ground truth (``LoadClipMasks``, ``LoadClipSemanticLabels``) are left
+  out, the others (e.g. ``PackAVSInputs``) kept;
 - frame ``i`` at ``frame_times[i]`` seconds takes the audio of second
   ``clamp(floor(t), 0, T - 1)``.
 
@@ -61,7 +63,10 @@ DEFAULT_TEST_PIPELINE = (
 FRAME_LOADERS = ('LoadClipFrames', 'LoadClipFramesFromNDArray')
 WAVE_LOADERS = ('LoadAudioWaveform', 'LoadAudioFromNDArray')
 LOG_MEL_LOADERS = ('LoadAudioLogMel', )
-GROUND_TRUTH_STEPS = ('LoadClipMasks', )
+GROUND_TRUTH_STEPS = ('LoadClipMasks', 'LoadClipSemanticLabels')
+#: The arguments of a frame loader that :class:`LoadClipFramesFromNDArray` takes (the others
+#: read files or pad clips).
+ARRAY_FRAME_ARGS = ('scale', 'interpolation', 'backend', 'keep_ratio_crop')
 
 
 def init_model(config: Union[str, Path, Config],
@@ -168,7 +173,7 @@ def _inference_pipeline(cfg: Optional[Config], audio_from_file: bool,
         if kind in GROUND_TRUTH_STEPS:
             continue
         if kind in FRAME_LOADERS:
-            args.pop('backend_args', None)
+            args = {k: v for k, v in args.items() if k in ARRAY_FRAME_ARGS}
             steps.append(dict(args, type='LoadClipFramesFromNDArray'))
             has_frames = True
         elif kind in WAVE_LOADERS:
@@ -320,8 +325,9 @@ def inference_avs(model: nn.Module,
 
     Returns:
         AVSDataSample: ``pred_fg_prob`` (float32 ``[F, H, W]``, foreground probability resized
-        bilinearly to the frames' size) and ``pred_sem_seg`` (uint8 ``[F, H, W]``,
-        ``pred_fg_prob > 0.5``), on the model's device; metainfo ``frame_times``,
+        bilinearly to the frames' size) and ``pred_sem_seg`` (uint8 ``[F, H, W]``: binary
+        models ``pred_fg_prob > 0.5``; models of ``K > 2`` classes the class map, 0 =
+        background), on the model's device; metainfo ``frame_times``,
         ``frame_seconds`` (the audio second of each frame), ``num_frames`` (F),
         ``clip_seconds`` (T), ``ori_shape`` (the frames' (H, W)) and ``img_shape`` (the
         network input (h, w)).

@@ -20,6 +20,23 @@ Outputs of :func:`segment_video` in ``out_dir``:
 - ``summary.json``: the caller's ``info`` (e.g. config, checkpoint, inputs), clip length,
   sampling rate, windows, and per frame its time, window, audio second, foreground fraction
   and mask file.
+
+Semantic models (``K = model.decode_head.num_classes > 2``, e.g. AVSBench-semantic's 71) write,
+in addition to the probability masks:
+
+- ``labels_rgb/{index:05d}.png``: per sampled frame, the predicted class map as an RGB PNG in
+  the palette colours (class ``c`` = ``palette[c]``, background black; decode it with
+  :func:`~projects.transavs.datasets.semantic_palette.colour_to_label`), at the frame's size;
+- ``overlay.mp4`` then tints every class in its palette colour and lists the classes of the
+  frame (swatch and name) in its top-left corner;
+- ``summary.json`` adds ``num_classes``, ``class_names`` (``K`` names), ``palette`` (``K``
+  RGB triples), ``classes_present`` (the classes predicted in any frame) and per frame
+  ``classes`` (the names of the classes present, background left out, by class index),
+  ``class_fractions`` (name -> fraction of the frame's pixels) and ``label`` (its PNG).
+
+Names and colours come from ``model.dataset_meta`` (``classes``, ``palette``; :func:`init_model`
+copies it from an mmengine checkpoint's ``meta.dataset_meta``); without it the names are
+``class_{i}`` (``background`` for 0) and the colours AVSBench-semantic's bit palette.
 """
 import itertools
 import json
@@ -36,8 +53,8 @@ from torch import nn
 
 from ..datasets.transforms import LoadAudioWaveform, read_image
 from ..datasets.transforms.vggish_frontend import MIN_EXAMPLE_SAMPLES, VGGISH_SAMPLE_RATE
-from ..evaluation.mask_io import write_prob_png
-from ..visualization import overlay_mask
+from ..evaluation.mask_io import write_palette_png, write_prob_png
+from ..visualization import class_style, draw_legend, overlay_labels, overlay_mask
 from .inference import inference_avs
 from .video import OverlayWriter, iter_video_frames, list_frame_files, probe_video, sample_times
 
@@ -129,6 +146,9 @@ def segment_video(model: nn.Module, inputs: VideoInputs, out_dir: str, overlay: 
                   info: Optional[dict] = None, progress: bool = True) -> dict:
     """Segments every sampled frame, window by window, and writes the outputs to ``out_dir``.
 
+    The outputs are listed in the module docstring; semantic models (``K > 2`` classes) add
+    colour PNGs of the classes and the class names and fractions to the summary.
+
     Args:
         model (nn.Module): A segmentor from :func:`init_model`.
         inputs (VideoInputs): From :func:`open_video_inputs`.
@@ -145,6 +165,9 @@ def segment_video(model: nn.Module, inputs: VideoInputs, out_dir: str, overlay: 
     clip_seconds = int(model.decode_head.clip_seconds)
     windows = plan_windows(times, clip_seconds)
     window_samples = clip_seconds * VGGISH_SAMPLE_RATE
+    num_classes = int(getattr(model.decode_head, 'num_classes', 2))
+    semantic = _SemanticOutputs(out_dir, getattr(model, 'dataset_meta', None),
+                                num_classes) if num_classes > 2 else None
 
     mask_dir = osp.join(out_dir, 'masks')
     os.makedirs(mask_dir, exist_ok=True)
@@ -169,18 +192,22 @@ def segment_video(model: nn.Module, inputs: VideoInputs, out_dir: str, overlay: 
                                        frame_times=[times[i] - window * clip_seconds
                                                     for i in indices])
             probs = result.pred_fg_prob.data.cpu()  # [F_w, H, W]
-            binary = result.pred_sem_seg.data.cpu().numpy()  # [F_w, H, W]
+            labels = result.pred_sem_seg.data.cpu().numpy()  # [F_w, H, W]; binary: {0, 1}
             for k, index in enumerate(indices):
                 mask_name = f'{index:05d}.png'
                 write_prob_png(osp.join(mask_dir, mask_name), probs[k])
-                if writer is not None:
-                    writer.write(overlay_mask(clip[k], binary[k]))
-                per_frame.append(dict(
+                frame = dict(
                     index=index, time=times[index], window=window,
                     second=int(result.metainfo['frame_seconds'][k]),
-                    foreground_fraction=float(binary[k].mean()),
+                    foreground_fraction=float((labels[k] > 0).mean()),
                     mask=f'masks/{mask_name}',
-                    **({'file': inputs.frame_paths[index]} if inputs.frame_paths else {})))
+                    **({'file': inputs.frame_paths[index]} if inputs.frame_paths else {}))
+                if semantic is not None:  # colour PNG, classes and their fractions
+                    frame.update(semantic.write(mask_name, labels[k]))
+                if writer is not None:
+                    writer.write(overlay_mask(clip[k], labels[k]) if semantic is None else
+                                 semantic.overlay(clip[k], labels[k]))
+                per_frame.append(frame)
             window_info.append(dict(
                 index=window, start=window * clip_seconds, end=(window + 1) * clip_seconds,
                 frames=[indices[0], indices[-1] + 1],
@@ -198,7 +225,71 @@ def segment_video(model: nn.Module, inputs: VideoInputs, out_dir: str, overlay: 
         frame_size=list(frame_size), frame_times=list(times),
         foreground_fraction=[f['foreground_fraction'] for f in per_frame],
         overlay='overlay.mp4' if overlay else None,
+        **(semantic.summary() if semantic is not None else {}),
         windows=window_info, frames=per_frame)
     with open(osp.join(out_dir, 'summary.json'), 'w') as f:
         json.dump(summary, f, indent=2)
     return summary
+
+
+class _SemanticOutputs:
+    """The outputs of a semantic model: colour PNGs, class overlays and class summaries.
+
+    Args:
+        out_dir (str): The output folder (``labels_rgb/`` is created in it).
+        dataset_meta (dict, optional): ``model.dataset_meta`` (``classes``, ``palette``).
+        num_classes (int): ``K``, background included.
+    """
+
+    folder = 'labels_rgb'
+
+    def __init__(self, out_dir: str, dataset_meta: Optional[dict], num_classes: int) -> None:
+        self.names, self.palette = class_style(dataset_meta, num_classes)
+        self.num_classes = num_classes
+        self.label_dir = osp.join(out_dir, self.folder)
+        os.makedirs(self.label_dir, exist_ok=True)
+        self.present = set()
+
+    def _classes(self, labels: np.ndarray) -> Tuple[List[int], np.ndarray]:
+        """The classes in a map other than the background, and their pixel counts."""
+        values, counts = np.unique(labels, return_counts=True)
+        keep = values > 0
+        return [int(v) for v in values[keep]], counts[keep]
+
+    def write(self, name: str, labels: np.ndarray) -> dict:
+        """Writes a frame's colour PNG; returns its entries of the summary.
+
+        Args:
+            name (str): The file name (``{index:05d}.png``).
+            labels (np.ndarray): ``[H, W]`` class map.
+
+        Returns:
+            dict: ``classes``, ``class_fractions`` and ``label``.
+        """
+        write_palette_png(osp.join(self.label_dir, name), labels, self.palette)
+        classes, counts = self._classes(labels)
+        self.present.update(classes)
+        return dict(classes=[self.names[c] for c in classes],
+                    class_fractions={self.names[c]: float(n) / labels.size
+                                     for c, n in zip(classes, counts)},
+                    label=f'{self.folder}/{name}')
+
+    def overlay(self, frame: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        """A frame with its classes in their colours and a legend of their names.
+
+        Args:
+            frame (np.ndarray): RGB uint8 ``[H, W, 3]``.
+            labels (np.ndarray): ``[H, W]`` class map.
+
+        Returns:
+            np.ndarray: RGB uint8 ``[H, W, 3]``.
+        """
+        classes, _ = self._classes(labels)
+        return draw_legend(overlay_labels(frame, labels, self.palette),
+                           [(self.names[c], self.palette[c]) for c in classes])
+
+    def summary(self) -> dict:
+        """The entries of the summary about the classes (after all frames are written)."""
+        return dict(num_classes=self.num_classes, class_names=list(self.names),
+                    palette=self.palette.tolist(),
+                    classes_present=[self.names[c] for c in sorted(self.present)])

@@ -1,4 +1,16 @@
 """Visualisation of clips and predictions."""
-from .avs_visualizer import AVSLocalVisualizer, draw_clip, overlay_mask
+from .avs_visualizer import (
+    AVSLocalVisualizer,
+    class_style,
+    draw_clip,
+    draw_legend,
+    is_semantic,
+    legend_strip,
+    overlay_labels,
+    overlay_mask,
+)
 
-__all__ = ['AVSLocalVisualizer', 'draw_clip', 'overlay_mask']
+__all__ = [
+    'AVSLocalVisualizer', 'class_style', 'draw_clip', 'draw_legend', 'is_semantic',
+    'legend_strip', 'overlay_labels', 'overlay_mask'
+]

@@ -1,5 +1,5 @@
 """Draws clips with their predictions during validation and testing."""
-from typing import Sequence
+from typing import Optional, Sequence, Tuple, Union
 
 import mmcv
 import numpy as np
@@ -9,15 +9,40 @@ from mmseg.registry import HOOKS
 
 __all__ = ['AVSVisualizationHook', 'load_clip_frames']
 
+#: RGB fill of padded frames in :func:`load_clip_frames` (grey)
+PAD_FRAME_COLOUR = (128, 128, 128)
 
-def load_clip_frames(frame_paths: Sequence[str], size_hw) -> np.ndarray:
-    """Reads a clip's frames as RGB uint8 ``[T, H, W, 3]`` at ``size_hw``."""
+
+def load_clip_frames(frame_paths: Sequence[Optional[str]],
+                     size_hw: Tuple[int, int],
+                     pad_value: Union[int, Sequence[int]] = PAD_FRAME_COLOUR) -> np.ndarray:
+    """Reads a clip's frames as RGB uint8 ``[T, H, W, 3]`` at ``size_hw``.
+
+    Args:
+        frame_paths (Sequence[str | None]): ``T`` image files; None marks a padded frame
+            (a short clip brought to ``T`` frames by the loader, e.g. AVSBench-semantic's v1
+            clips), which is filled with ``pad_value``.
+        size_hw (tuple[int, int]): output ``(H, W)``.
+        pad_value (int | Sequence[int]): RGB fill of padded frames. Defaults to grey.
+
+    Returns:
+        np.ndarray: RGB uint8 ``[T, H, W, 3]``.
+
+    Raises:
+        FileNotFoundError: a frame cannot be read.
+    """
+    height, width = int(size_hw[0]), int(size_hw[1])
     frames = []
     for path in frame_paths:
+        if path is None:
+            fill = np.empty((height, width, 3), np.uint8)
+            fill[...] = pad_value
+            frames.append(fill)
+            continue
         img = mmcv.imread(path, channel_order='rgb')
         if img is None:
             raise FileNotFoundError(f'cannot read frame {path}')
-        frames.append(mmcv.imresize(img, (size_hw[1], size_hw[0])))
+        frames.append(mmcv.imresize(img, (width, height)))
     return np.stack(frames)
 
 
@@ -29,6 +54,11 @@ class AVSVisualizationHook(Hook):
     every clip. With a ``LocalVisBackend`` the pictures land in
     ``{save_dir}/vis_image/{video}_{step}.png`` (``save_dir`` is ``{work_dir}/{timestamp}/
     vis_data`` or ``tools/test.py --show-dir``). Off unless ``draw=True``.
+
+    The runner's validation and test loops give the visualizer the data set's metainfo
+    (``dataset_meta``), so semantic data sets (AVSBench-semantic) are drawn with their class
+    colours and names. Padded frames (metainfo ``frame_padded``; their ``frame_paths`` are
+    None) are not read and are left out of the pictures.
 
     Args:
         draw (bool): draw at all. Defaults to False.
@@ -50,11 +80,16 @@ class AVSVisualizationHook(Hook):
         self.wait_time = wait_time
         self._test_index = 0
 
-    def _draw(self, sample, name: str, step: int) -> None:
-        visualizer = Visualizer.get_current_instance()
+    def _draw(self, sample, name: str, step: int,
+              visualizer: Optional[Visualizer] = None) -> None:
+        visualizer = visualizer or Visualizer.get_current_instance()
         size = tuple(sample.pred_sem_seg.shape) if 'pred_sem_seg' in sample else \
             tuple(sample.metainfo['img_shape'])
-        frames = load_clip_frames(sample.metainfo['frame_paths'], size)
+        paths = list(sample.metainfo['frame_paths'])
+        padded = sample.metainfo.get('frame_padded')
+        if padded is not None:  # padded frames are not drawn: do not read them
+            paths = [None if p else path for path, p in zip(paths, padded)]
+        frames = load_clip_frames(paths, size)  # [T, H, W, 3]
         if sample.metainfo.get('flip', False):
             frames = frames[:, :, ::-1].copy()
         visualizer.add_datasample(name, frames, data_sample=sample, show=self.show,
@@ -64,7 +99,8 @@ class AVSVisualizationHook(Hook):
         if not self.draw or not outputs or batch_idx % self.interval != 0:
             return
         sample = outputs[0]
-        self._draw(sample, f'val_{sample.metainfo.get("video_name", batch_idx)}', runner.iter)
+        self._draw(sample, f'val_{sample.metainfo.get("video_name", batch_idx)}', runner.iter,
+                   getattr(runner, 'visualizer', None))
 
     def after_test_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
         if not self.draw or not outputs:
@@ -72,4 +108,4 @@ class AVSVisualizationHook(Hook):
         for sample in outputs:
             self._test_index += 1
             self._draw(sample, str(sample.metainfo.get('video_name', self._test_index)),
-                       self._test_index)
+                       self._test_index, getattr(runner, 'visualizer', None))
