@@ -9,14 +9,19 @@ from mmengine.logging import MessageHub
 
 from projects.transavs.datasets.synthetic import plan_dataset
 from projects.transavs.demo import (
+    AVSS_CONFIG,
     CONFIG,
     SUBSETS,
     activity_text,
+    build_avss_config,
     build_config,
     every_object_reference,
     loss_activity,
+    make_avss_data,
     make_data,
+    mute_audio,
     per_subset,
+    semantic_table,
     table,
 )
 
@@ -84,3 +89,41 @@ def test_table_and_per_subset():
     assert lines[0] == '| method | S4 mJ | S4 mF | MS3 mJ | MS3 mF |'
     assert lines[2] == '| model | 0.500 | 0.600 | 0.250 | 0.350 |'
     assert len(lines) == 4 and text.endswith('\n')
+
+
+def test_semantic_config_data_and_table(tmp_path, repo_root):
+    assert AVSS_CONFIG == osp.join(repo_root, 'configs', 'transavs_tiny_avss_demo.py')
+    out = str(tmp_path)
+    cfg = build_avss_config(AVSS_CONFIG, out, 36)
+    for loader in (cfg.train_dataloader, cfg.test_dataloader):
+        assert loader.dataset.type == 'AVSBenchSemanticDataset'
+        assert loader.dataset.data_root == osp.join(out, 'data', 'avss')
+    assert cfg.work_dir == osp.join(out, 'work_dir_avss')
+    assert cfg.train_cfg.max_iters == 36 and cfg.custom_hooks[0].n_iter == 2
+    assert cfg.model.decode_head.num_classes == 71 and cfg.model.decode_head.clip_seconds == 10
+
+    plans = make_avss_data(out, (2, 1, 1), 1, seed=0, frame_size=(64, 48), num_categories=5)
+    assert [(p.subset, p.split) for p in plans] == [('v1s', 'test'), ('v1m', 'test'),
+                                                    ('v2', 'test')]
+    assert all(p.seed == 2 for p in plans)  # the semantic set uses seed + 2
+    assert sorted(os.listdir(tmp_path / 'data' / 'avss')) == [
+        'label2idx.json', 'metadata.csv', 'v1m', 'v1s', 'v2']
+
+    rows = [('model', dict(mIoU=0.05, mF=0.06, mIoU_present=0.5, mF_present=0.6))]
+    lines = semantic_table(rows).splitlines()
+    assert lines[0] == '| method | mIoU | mF | mIoU (classes present) | mF (classes present) |'
+    assert lines[2] == '| model | 0.050 | 0.060 | 0.500 | 0.600 |'
+
+
+def test_mute_audio_follows_the_log_mel_step():
+    binary = Config.fromfile(CONFIG).test_dataloader
+    muted = mute_audio(binary)
+    for ds in muted.dataset.datasets:  # S4 and MS3: after LoadAudioLogMel
+        types = [step['type'] for step in ds.pipeline]
+        assert types[types.index('LoadAudioLogMel') + 1] == 'MuteAudio'
+    assert 'MuteAudio' not in str(binary)  # a copy
+    semantic = mute_audio(Config.fromfile(AVSS_CONFIG).test_dataloader)
+    types = [step['type'] for step in semantic.dataset.pipeline]
+    assert types[types.index('WaveformToLogMel') + 1] == 'MuteAudio'
+    with pytest.raises(ValueError, match='makes no log-mels'):
+        mute_audio(dict(dataset=dict(pipeline=[dict(type='LoadClipFrames')])))

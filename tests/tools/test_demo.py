@@ -1,5 +1,5 @@
 """tools/demo.py run as a user runs it, on a few clips for two iterations: data, training,
-the three evaluations, the pictures and the report (the pieces are tested in
+the evaluations (binary and semantic), the pictures and the report (the pieces are tested in
 tests/demo/test_demo_package.py)."""
 import json
 
@@ -12,12 +12,13 @@ from projects.transavs.demo import every_object_reference
 
 def test_tiny_demo_run(tmp_path):
     proc = run_tool(['demo.py', '--out', 'out', '--iters', '2', '--train-videos', '2', '2',
-                     '--test-videos', '1', '--pictures', '1', '--seed', '3'], cwd=tmp_path,
-                    timeout=300)
+                     '--test-videos', '1', '--pictures', '1', '--seed', '3', '--avss-iters', '2',
+                     '--avss-train-videos', '1', '1', '1'], cwd=tmp_path, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = tmp_path / 'out'
     assert '[demo] with audio, TransAVS' in proc.stdout and str(out) in proc.stdout
     assert sorted(p.name for p in (out / 'pictures').iterdir()) == [
+        'avss_syn_v1m_000001.png', 'avss_syn_v1s_000001.png', 'avss_syn_v2_000001.png',
         'ms3_syn_ms3_000002.png', 's4_syn_s4_000002.png']
     metrics = json.loads((out / 'metrics.json').read_text())
     assert metrics['iterations'] == 2 and set(metrics['activity']) >= {'loss_aqdl_nonzero'}
@@ -32,6 +33,24 @@ def test_tiny_demo_run(tmp_path):
     expected = every_object_reference(plans, 96)
     for subset in ('s4', 'ms3'):
         assert rows['segment every object'][subset] == pytest.approx(expected[subset])
+    avss = metrics['avss']
+    assert avss['iterations'] == 2
+    assert list(avss['rows']) == ['TransAVS (tiny, with audio)', 'same model, audio silenced']
+    for row in avss['rows'].values():
+        assert row['frames'] == 30  # one v1s, v1m and v2 test clip of 10 (padded) frames
+        assert 0 <= row['mIoU'] <= row['mIoU_present'] <= 1
     text = (out / 'metrics.md').read_text()
     assert text.startswith('# TransAVS demo') and 'Test clips: 1 per subset' in text
     assert '2 iterations of 4 clips' in text and text in proc.stdout
+    assert '## AVSBench-semantic (71 classes)' in text
+    assert '2 iterations of 2 clips of 10 frames' in text
+    assert '[demo] AVSS: with audio, TransAVS' in proc.stdout
+
+
+def test_demo_without_the_semantic_part(tmp_path):
+    proc = run_tool(['demo.py', '--out', 'out', '--iters', '1', '--train-videos', '1', '1',
+                     '--test-videos', '1', '--pictures', '0', '--no-avss'], cwd=tmp_path,
+                    timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert 'avss' not in json.loads((tmp_path / 'out' / 'metrics.json').read_text())
+    assert not (tmp_path / 'out' / 'data' / 'avss').exists()

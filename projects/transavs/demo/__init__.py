@@ -2,8 +2,10 @@
 AVSBench-format data on the CPU (``tools/demo.py`` and ``tools/ablation.py`` are the command
 lines; the README's Demo and Ablation sections show the results).
 
-- :mod:`.config`: the demo config pointed at the generated data (:func:`build_config`);
-- :mod:`.data`: the synthetic S4 and MS3 sets (:func:`make_data`);
+- :mod:`.config`: the demo configs pointed at the generated data (:func:`build_config`,
+  :func:`build_avss_config`);
+- :mod:`.data`: the synthetic S4 and MS3 sets (:func:`make_data`) and the AVSBench-semantic
+  set (:func:`make_avss_data`);
 - :mod:`.scoring`: the official metrics of a trained runner (:func:`evaluate`) and the
   audio-blind "segment every object" reference (:func:`every_object_reference`);
 - :mod:`.report`: the metrics table and the AQDL / AQML activity (:func:`loss_activity`);
@@ -21,14 +23,15 @@ from .ablation import (
     run_variant,
     summarize,
 )
-from .config import CONFIG, SUBSETS, build_config
-from .data import make_data
-from .report import ACTIVITY_KEYS, activity_text, loss_activity, table
+from .config import AVSS_CONFIG, CONFIG, SUBSETS, build_avss_config, build_config
+from .data import make_avss_data, make_data
+from .report import ACTIVITY_KEYS, activity_text, loss_activity, semantic_table, table
 from .run import run_demo
-from .scoring import evaluate, every_object_reference, per_subset
+from .scoring import evaluate, every_object_reference, mute_audio, per_subset
 
 __all__ = [
-    'CONFIG', 'SUBSETS', 'build_config', 'make_data', 'evaluate', 'every_object_reference',
-    'per_subset', 'ACTIVITY_KEYS', 'loss_activity', 'activity_text', 'table', 'run_demo',
+    'CONFIG', 'AVSS_CONFIG', 'SUBSETS', 'build_config', 'build_avss_config', 'make_data',
+    'make_avss_data', 'evaluate', 'every_object_reference', 'per_subset', 'mute_audio',
+    'semantic_table', 'ACTIVITY_KEYS', 'loss_activity', 'activity_text', 'table', 'run_demo',
     'ITERS', 'VARIANTS', 'TABLE_VARIANTS', 'run_variant', 'summarize', 'run_ablation'
 ]

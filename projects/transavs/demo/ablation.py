@@ -20,8 +20,8 @@ import time
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config
-from mmengine.runner import Runner
 
+from ..engine import build_runner
 from .config import CONFIG, REPO_ROOT, SUBSETS, build_config
 from .data import make_data
 from .report import loss_activity
@@ -112,7 +112,7 @@ def run_variant(out: str, variant: str, seed: int, iters: int = ITERS) -> dict:
     cfg.merge_from_dict(options, allow_list_keys=True)
     cfg.work_dir = run_dir
     cfg.randomness = dict(seed=seed)
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     runner.train()
     head = runner.model.decode_head
     rule = head.test_cfg['inference']

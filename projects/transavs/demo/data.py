@@ -1,11 +1,22 @@
-"""The demo's data: small synthetic S4 and MS3 sets in the AVSBench v1 layout."""
+"""The demo's data: small synthetic S4 and MS3 sets in the AVSBench v1 layout, and an
+AVSBench-semantic set (v1s, v1m and v2 clips) in the semantic release's layout."""
 import os.path as osp
-from typing import Dict, List, Sequence
+from typing import Dict, List, Sequence, Tuple
 
-from ..datasets.synthetic import VideoPlan, generate_dataset
+from ..datasets.synthetic import VideoPlan, generate_dataset, generate_semantic_dataset
 from .config import SUBSETS
 
-__all__ = ['DATA_LAYOUTS', 'make_data']
+__all__ = [
+    'DATA_LAYOUTS', 'AVSS_SUBSETS', 'AVSS_FRAME_SIZE', 'AVSS_CATEGORIES', 'make_data',
+    'make_avss_data'
+]
+
+#: the semantic subsets, in the order of the counts given to :func:`make_avss_data`
+AVSS_SUBSETS = ('v1s', 'v1m', 'v2')
+#: ``(w, h)`` of the semantic frames (not square, not the network size, as the real release)
+AVSS_FRAME_SIZE = (128, 96)
+#: sounding classes of the semantic set (the first K AVSBench-semantic classes)
+AVSS_CATEGORIES = 6
 
 #: per subset, the objects of a clip: S4 1 sounding object + 1-2 silent ones; MS3 2 sounding
 #: + 2 silent ones (5 categories)
@@ -35,3 +46,26 @@ def make_data(out: str, train_videos: Sequence[int], test_videos: int, seed: int
                                    **DATA_LAYOUTS[subset])
         plans[subset] = [p for p in written if p.split == 'test']
     return plans
+
+
+def make_avss_data(out: str, train_videos: Sequence[int], test_videos: int, seed: int,
+                   frame_size: Tuple[int, int] = AVSS_FRAME_SIZE,
+                   num_categories: int = AVSS_CATEGORIES) -> List[VideoPlan]:
+    """Writes the semantic set to ``{out}/data/avss`` (train and test splits).
+
+    Args:
+        out (str): The output folder.
+        train_videos (Sequence[int]): Training clips per subset (v1s, v1m, v2).
+        test_videos (int): Test clips per subset.
+        seed (int): The data seed (the semantic set uses ``seed + 2``).
+        frame_size (tuple[int, int]): ``(w, h)`` of the frames.
+        num_categories (int): The first K AVSBench-semantic classes are used.
+
+    Returns:
+        list[VideoPlan]: The test clips' plans.
+    """
+    videos = {s: [n, test_videos] for s, n in zip(AVSS_SUBSETS, train_videos)}
+    written = generate_semantic_dataset(osp.join(out, 'data', 'avss'), videos,
+                                        splits=['train', 'test'], seed=seed + 2,
+                                        frame_size=frame_size, num_categories=num_categories)
+    return [p for p in written if p.split == 'test']

@@ -3,7 +3,7 @@ from typing import Dict, Sequence, Tuple
 
 from mmengine.logging import MessageHub
 
-__all__ = ['ACTIVITY_KEYS', 'loss_activity', 'activity_text', 'table']
+__all__ = ['ACTIVITY_KEYS', 'loss_activity', 'activity_text', 'table', 'semantic_table']
 
 #: the per-iteration scalars of the self-supervised losses and their query sets
 ACTIVITY_KEYS = ('loss_aqdl', 'loss_aqml', 'aqdl_s1', 'aqml_s2')
@@ -71,4 +71,21 @@ def table(rows: Sequence[Tuple[str, dict]]) -> str:
               '|---|---|---|---|---|\n')
     lines = [f'| {name} | {m["s4"]["mJ"]:.3f} | {m["s4"]["mF"]:.3f} | {m["ms3"]["mJ"]:.3f} | '
              f'{m["ms3"]["mF"]:.3f} |' for name, m in rows]
+    return header + '\n'.join(lines) + '\n'
+
+
+def semantic_table(rows: Sequence[Tuple[str, dict]]) -> str:
+    """The markdown table of the semantic (AVSBench-semantic) part.
+
+    Args:
+        rows (Sequence[tuple[str, dict]]): ``(method, AVSSMetric's metrics)``.
+
+    Returns:
+        str: The table, with a final newline: the official mIoU / mF (mean over all classes,
+        those absent from the data counting 0) and the means over the classes present.
+    """
+    header = ('| method | mIoU | mF | mIoU (classes present) | mF (classes present) |\n'
+              '|---|---|---|---|---|\n')
+    lines = [f'| {name} | {m["mIoU"]:.3f} | {m["mF"]:.3f} | {m["mIoU_present"]:.3f} | '
+             f'{m["mF_present"]:.3f} |' for name, m in rows]
     return header + '\n'.join(lines) + '\n'
