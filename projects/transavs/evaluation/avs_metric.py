@@ -1,10 +1,8 @@
 """AVSMetric: the AVSBench J and F measures (README, Metrics) as an mmengine metric."""
 import logging
-import os.path as osp
 from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence
 
-import numpy as np
 import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
@@ -13,36 +11,18 @@ from prettytable import PrettyTable
 
 from .clip_scores import score_frames, summarize_clips
 from .mask_io import write_prob_png
+from .sample_fields import frame_flags, safe_join, sample_field, sample_maps
 
 __all__ = ['AVSMetric']
 
 
+_NAME = 'AVSMetric'
+_EXPECTED = ('an AVSDataSample with ground truth, pred_fg_prob and the AVSBench meta '
+             'information')
+
+
 def _get(data_sample: dict, key: str):
-    if key not in data_sample:
-        raise KeyError(f'AVSMetric: the data sample (video {data_sample.get("video_name")!r}) '
-                       f'has no {key!r}; expected an AVSDataSample with ground truth, '
-                       'pred_fg_prob and the AVSBench meta information')
-    return data_sample[key]
-
-
-def _pixel_data(data_sample: dict, key: str) -> torch.Tensor:
-    field = _get(data_sample, key)
-    data = field['data'] if isinstance(field, dict) else getattr(field, 'data', field)
-    if not isinstance(data, torch.Tensor):
-        data = torch.as_tensor(np.asarray(data))
-    if data.dim() != 3:
-        raise ValueError(f'AVSMetric: {key} of video {data_sample.get("video_name")!r} must '
-                         f'be [T, H, W] (one map per frame), got shape {tuple(data.shape)}')
-    return data
-
-
-def _safe_join(root: str, rel_path: str) -> str:
-    """``root/rel_path``, refusing paths that leave ``root``."""
-    norm = osp.normpath(rel_path)
-    if osp.isabs(rel_path) or norm == '..' or norm.startswith('..' + osp.sep):
-        raise ValueError(f'AVSMetric: mask_rel_paths entry {rel_path!r} must be a relative '
-                         'path inside the mask folder')
-    return osp.join(root, norm)
+    return sample_field(data_sample, key, _NAME, _EXPECTED)
 
 
 @METRICS.register_module()
@@ -121,20 +101,15 @@ class AVSMetric(BaseMetric):
                 ``category``, ``video_name`` and, with ``output_dir``, ``mask_rel_paths``.
         """
         for data_sample in data_samples:
-            prob = _pixel_data(data_sample, 'pred_fg_prob')
-            gt = _pixel_data(data_sample, 'gt_sem_seg').to(prob.device)
+            prob = sample_maps(data_sample, 'pred_fg_prob', _NAME, _EXPECTED)
+            gt = sample_maps(data_sample, 'gt_sem_seg', _NAME, _EXPECTED).to(prob.device)
             name = data_sample.get('video_name')
             if prob.shape != gt.shape:
                 raise ValueError(f'AVSMetric: video {name!r}: pred_fg_prob has shape '
                                  f'{tuple(prob.shape)} but gt_sem_seg {tuple(gt.shape)}; '
                                  'predictions must be at the ground-truth size')
             num_frames = prob.shape[0]
-            valid = data_sample.get('gt_valid')
-            valid = ([True] * num_frames if valid is None else
-                     [bool(v) for v in torch.as_tensor(valid).flatten().tolist()])
-            if len(valid) != num_frames:
-                raise ValueError(f'AVSMetric: video {name!r}: gt_valid has {len(valid)} '
-                                 f'entries for {num_frames} frames')
+            valid = frame_flags(data_sample, 'gt_valid', num_frames, True, _NAME)
             index = [i for i, v in enumerate(valid) if v]
             index_t = torch.tensor(index, dtype=torch.long, device=prob.device)
             prob_v = prob.index_select(0, index_t).float()  # [n, H, W]
@@ -161,7 +136,7 @@ class AVSMetric(BaseMetric):
             if rel_paths[i] is None:
                 raise ValueError(f'AVSMetric: video {name!r}: frame {i + 1} is annotated but its '
                                  'mask_rel_paths entry is None; cannot name its output PNG')
-            write_prob_png(_safe_join(self.output_dir, rel_paths[i]), prob[i])
+            write_prob_png(safe_join(self.output_dir, rel_paths[i], _NAME), prob[i])
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
         """Orders clips by ``(subset, split, sample_idx)`` (once each) and summarises them.

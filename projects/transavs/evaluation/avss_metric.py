@@ -11,8 +11,8 @@ from mmseg.registry import METRICS
 from prettytable import PrettyTable
 
 from ..datasets.semantic_palette import bit_palette
-from .avs_metric import _safe_join
 from .mask_io import write_palette_png
+from .sample_fields import frame_flags, safe_join, sample_field, sample_maps
 from .semantic_scores import class_table, frame_class_stats, summarize_classes
 
 __all__ = ['AVSSMetric']
@@ -20,34 +20,12 @@ __all__ = ['AVSSMetric']
 _NAME = 'AVSSMetric'
 
 
+_EXPECTED = ('an AVSDataSample with gt_sem_seg, pred_sem_seg and the AVSBench-semantic meta '
+             'information')
+
+
 def _get(data_sample: dict, key: str):
-    if key not in data_sample:
-        raise KeyError(f'{_NAME}: the data sample (video {data_sample.get("video_name")!r}) '
-                       f'has no {key!r}; expected an AVSDataSample with gt_sem_seg, '
-                       'pred_sem_seg and the AVSBench-semantic meta information')
-    return data_sample[key]
-
-
-def _pixel_data(data_sample: dict, key: str) -> torch.Tensor:
-    field = _get(data_sample, key)
-    data = field['data'] if isinstance(field, dict) else getattr(field, 'data', field)
-    data = torch.as_tensor(data)
-    if data.dim() != 3:
-        raise ValueError(f'{_NAME}: {key} of video {data_sample.get("video_name")!r} must be '
-                         f'[T, H, W] (one class map per frame), got shape {tuple(data.shape)}')
-    return data
-
-
-def _flags(data_sample: dict, key: str, num_frames: int, default: bool) -> List[bool]:
-    """A ``[T]`` per-frame flag list of the meta information (``default`` when absent)."""
-    value = data_sample.get(key)
-    if value is None:
-        return [default] * num_frames
-    flags = [bool(v) for v in torch.as_tensor(value).flatten().tolist()]
-    if len(flags) != num_frames:
-        raise ValueError(f'{_NAME}: video {data_sample.get("video_name")!r}: {key} has '
-                         f'{len(flags)} entries for {num_frames} frames')
-    return flags
+    return sample_field(data_sample, key, _NAME, _EXPECTED)
 
 
 @METRICS.register_module()
@@ -156,16 +134,16 @@ class AVSSMetric(BaseMetric):
         """
         num_classes = self._resolve_num_classes()
         for data_sample in data_samples:
-            pred = _pixel_data(data_sample, 'pred_sem_seg')
-            gt = _pixel_data(data_sample, 'gt_sem_seg').to(pred.device)
+            pred = sample_maps(data_sample, 'pred_sem_seg', _NAME, _EXPECTED)
+            gt = sample_maps(data_sample, 'gt_sem_seg', _NAME, _EXPECTED).to(pred.device)
             name = data_sample.get('video_name')
             if pred.shape != gt.shape:
                 raise ValueError(f'{_NAME}: video {name!r}: pred_sem_seg has shape '
                                  f'{tuple(pred.shape)} but gt_sem_seg {tuple(gt.shape)}; '
                                  'predictions must be at the ground-truth size')
             num_frames = pred.shape[0]
-            valid = _flags(data_sample, 'gt_valid', num_frames, True)
-            padded = _flags(data_sample, 'frame_padded', num_frames, False)
+            valid = frame_flags(data_sample, 'gt_valid', num_frames, True, _NAME)
+            padded = frame_flags(data_sample, 'frame_padded', num_frames, False, _NAME)
             index = [i for i in range(num_frames)
                      if valid[i] or (padded[i] and self.evaluate_padded)]
             index_t = torch.tensor(index, dtype=torch.long, device=pred.device)
@@ -199,7 +177,7 @@ class AVSSMetric(BaseMetric):
                 raise ValueError(f'{_NAME}: video {name!r}: frame {i + 1} is evaluated but '
                                  'its mask_rel_paths entry is None; cannot name its output '
                                  'PNG')
-            write_palette_png(_safe_join(self.output_dir, rel_paths[i]), pred[i],
+            write_palette_png(safe_join(self.output_dir, rel_paths[i], _NAME), pred[i],
                               self._palette)
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
