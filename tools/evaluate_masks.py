@@ -30,7 +30,7 @@ Examples::
     python tools/evaluate_masks.py --pred preds --gt data/Single-source/s4_data/gt_masks/test
     python tools/evaluate_masks.py --pred preds --gt GT --json scores.json --missing zero
     python tools/evaluate_masks.py --task avss --pred preds --gt data/AVSBench-semantic \\
-        --label-index data/AVSBench-semantic/label2idx.json --json scores.json
+        --label-index data/AVSBench-semantic/label2idx.json --split test --json scores.json
 """
 import argparse
 import json
@@ -58,6 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
                         'labels_rgb level')
     parser.add_argument('--label-index', metavar='FILE',
                         help='avss (required): the release\'s label2idx.json (the classes)')
+    parser.add_argument('--split', choices=['train', 'val', 'test'],
+                        help='avss: score only this split\'s clips (from metadata.csv); '
+                        'default: every label under --gt')
+    parser.add_argument('--meta', metavar='FILE',
+                        help='avss: the metadata.csv for --split (default: --gt/metadata.csv)')
     parser.add_argument('--fscore-batch-videos', type=int, default=4,
                         help='avs: clips per batch of the official mF (official test '
                         'script: 4)')
@@ -89,7 +94,8 @@ def _avs(args: argparse.Namespace) -> Dict[str, float]:
 
 
 def _avss(args: argparse.Namespace) -> dict:
-    scores = evaluate_semantic_folders(args.pred, args.gt, args.label_index, args.missing)
+    scores = evaluate_semantic_folders(args.pred, args.gt, args.label_index, args.missing,
+                                       args.split, args.meta)
     classes = PrettyTable()
     classes.field_names = ['Class', 'IoU', 'F', 'Frames']
     classes.align['Class'] = 'l'
@@ -105,6 +111,10 @@ def _avss(args: argparse.Namespace) -> dict:
                      f'{scores["mF"]:.4f}', f'{scores["mIoU_present"]:.4f}',
                      f'{scores["mF_present"]:.4f}'])
     print(f'mIoU, mF: means over all {len(scores["per_class"])} classes (real frames only)')
+    if scores['resized_labels']:
+        print(f'{scores["resized_labels"]} label(s) of another size than their prediction were '
+              'resized to it (nearest neighbour), as the official test scores at the network '
+              'size')
     print(summary.get_string())
     return scores
 

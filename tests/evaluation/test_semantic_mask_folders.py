@@ -135,7 +135,7 @@ def test_size_mismatch_and_unknown_colour_name_the_files(tree, tmp_path):
     rel = label_rel_path('v2', 'clipB', 0)
     write_palette_png(str(pred / rel), np.zeros((H, W + 1), np.uint8), PALETTE)
     with pytest.raises(ValueError, match='size mismatch') as info:
-        evaluate_semantic_folders(str(pred), str(gt), index)
+        evaluate_semantic_folders(str(pred), str(gt), index, resize_labels=False)
     assert str(pred / rel) in str(info.value) and str(gt / rel) in str(info.value)
     rgb = np.zeros((H, W, 3), np.uint8)
     rgb[0, 0] = (1, 2, 3)
@@ -168,7 +168,7 @@ def test_cli_avss_json(tree, tmp_path):
     expected = evaluate_semantic_folders(str(pred), str(gt), index, missing='zero')
     written = json.loads(out.read_text())
     assert set(written) == {'mIoU', 'mF', 'mIoU_present', 'mF_present', 'frames', 'missing',
-                            'per_class'}
+                            'resized_labels', 'per_class'}
     assert written['missing'] == 1 and written['frames'] == 30
     for key in ('mIoU', 'mF', 'mIoU_present', 'mF_present'):
         assert 0 <= written[key] <= 1
@@ -196,3 +196,45 @@ def test_cli_errors_are_one_line(tree, tmp_path):
     proc = run_tool(['evaluate_masks.py', '--task', 'avss', '--pred', str(pred), '--gt',
                      str(gt)], cwd=tmp_path, timeout=300)
     assert proc.returncode == 2 and '--label-index' in proc.stderr
+
+
+def test_split_from_the_meta_csv_and_label_resizing(tree, tmp_path):
+    gt_dir, pred_dir, samples = tree
+    # The release holds every split in one tree: a train clip without prediction.
+    write_palette_png(str(gt_dir / label_rel_path('v2', 'clipT', 0)),
+                      np.full((H, W), 2, np.uint8), PALETTE)
+    rows = [('v2', 'clipA', 'test'), ('v2', 'clipB', 'test'), ('v1m', 'clipC', 'test'),
+            ('v1s', 'clipD', 'test'), ('v2', 'clipT', 'train')]
+    (gt_dir / 'metadata.csv').write_text(
+        'vid,uid,a_obj,split,label\n' +
+        ''.join(f'v_{uid},{uid},dog,{split},{subset}\n' for subset, uid, split in rows))
+    index = label_index(tmp_path)
+    with pytest.raises(FileNotFoundError, match='clipT'):
+        evaluate_semantic_folders(str(pred_dir), str(gt_dir), index)
+    scores = evaluate_semantic_folders(str(pred_dir), str(gt_dir), index, split='test')
+    expected = metric_scores(samples, evaluate_padded=False)
+    assert scores['frames'] == 30 and scores['resized_labels'] == 0
+    assert scores['mIoU'] == pytest.approx(expected['mIoU'], abs=1e-12)
+    # a --gt below the root needs the CSV given
+    scores = evaluate_semantic_folders(str(pred_dir / 'v2'), str(gt_dir / 'v2'), index,
+                                       split='test', meta_csv=str(gt_dir / 'metadata.csv'))
+    assert scores['frames'] == 20
+    with pytest.raises(FileNotFoundError, match='meta CSV not found'):
+        evaluate_semantic_folders(str(pred_dir / 'v2'), str(gt_dir / 'v2'), index,
+                                  split='test')
+    with pytest.raises(ValueError, match="no clip of split 'val'"):
+        evaluate_semantic_folders(str(pred_dir), str(gt_dir), index, split='val')
+
+    # Labels on disk at twice the size of the predictions (the network size) are resized
+    # with nearest neighbour, as the official test does, and counted.
+    big = tmp_path / 'big'
+    for rel in find_semantic_labels(str(gt_dir)):
+        labels = read_palette_png(str(gt_dir / rel), PALETTE)
+        write_palette_png(str(big / rel), np.repeat(np.repeat(labels, 2, 0), 2, 1), PALETTE)
+    (big / 'metadata.csv').write_text((gt_dir / 'metadata.csv').read_text())
+    resized = evaluate_semantic_folders(str(pred_dir), str(big), index, split='test')
+    assert resized['resized_labels'] == 30
+    assert resized['mIoU'] == pytest.approx(expected['mIoU'], abs=1e-12)
+    with pytest.raises(ValueError, match='size mismatch'):
+        evaluate_semantic_folders(str(pred_dir), str(big), index, split='test',
+                                  resize_labels=False)

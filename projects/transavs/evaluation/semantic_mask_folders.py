@@ -14,18 +14,20 @@ the official test loop) have no file, so this scores real frames only and equals
 ``AVSSMetric(evaluate_padded=False)``. The official value, padding included, is the one
 ``tools/test.py`` reports with ``AVSSMetric`` (``evaluate_padded=True``).
 """
+import csv
 import os
 import os.path as osp
-from typing import Dict, List
+from typing import Dict, List, Optional, Set, Tuple
 
 import torch
 
 from ..datasets.semantic_palette import bit_palette, read_label_index
+from ..datasets.transforms import resize_image
 from ..utils import natural_key
 from .mask_io import read_palette_png
 from .semantic_scores import frame_class_stats, summarize_classes
 
-__all__ = ['find_semantic_labels', 'evaluate_semantic_folders']
+__all__ = ['find_semantic_labels', 'split_clips', 'evaluate_semantic_folders']
 
 LABEL_FOLDER = 'labels_rgb'
 
@@ -60,8 +62,42 @@ def find_semantic_labels(gt_dir: str) -> List[str]:
     return found
 
 
+def split_clips(meta_csv: str, split: str) -> Set[Tuple[str, str]]:
+    """The ``(label, uid)`` clips of one split of an AVSBench-semantic ``metadata.csv``.
+
+    Args:
+        meta_csv (str): The release's ``metadata.csv`` (columns ``uid``, ``label`` and
+            ``split`` by name).
+        split (str): 'train', 'val' or 'test'.
+
+    Returns:
+        set[tuple[str, str]]: The clips of the split.
+
+    Raises:
+        FileNotFoundError: ``meta_csv`` does not exist.
+        KeyError: a column is missing.
+        ValueError: the split has no clip.
+    """
+    if not osp.isfile(meta_csv):
+        raise FileNotFoundError(f'meta CSV not found: {meta_csv} (give --meta, or a --gt that '
+                                'is the release root with its metadata.csv)')
+    with open(meta_csv, newline='', encoding='utf-8') as f:
+        reader = csv.DictReader(f)
+        header = [h.strip() for h in reader.fieldnames or []]
+        missing = [c for c in ('uid', 'label', 'split') if c not in header]
+        if missing:
+            raise KeyError(f'meta CSV {meta_csv} has no column(s) {missing}; got {header}')
+        clips = {(row['label'].strip(), row['uid'].strip()) for row in reader
+                 if (row['split'] or '').strip() == split}
+    if not clips:
+        raise ValueError(f'meta CSV {meta_csv} has no clip of split {split!r}')
+    return clips
+
+
 def evaluate_semantic_folders(pred_dir: str, gt_dir: str, label_index: str,
-                              missing: str = 'error') -> Dict[str, object]:
+                              missing: str = 'error', split: Optional[str] = None,
+                              meta_csv: Optional[str] = None,
+                              resize_labels: bool = True) -> Dict[str, object]:
     """Scores a folder of palette-PNG predictions against AVSBench-semantic labels.
 
     Real frames only (see the module docstring): equal to
@@ -73,13 +109,23 @@ def evaluate_semantic_folders(pred_dir: str, gt_dir: str, label_index: str,
         label_index (str): The release's ``label2idx.json`` (class names in order).
         missing (str): A label without prediction: ``'error'`` (raise) or ``'zero'`` (count
             it as all background). Defaults to ``'error'``.
+        split (str, optional): Score only the clips of this split (the release keeps all
+            splits in one tree; its ``metadata.csv`` tells them apart). Defaults to None:
+            every label under ``gt_dir``.
+        meta_csv (str, optional): The ``metadata.csv`` for ``split``. Defaults to
+            ``{gt_dir}/metadata.csv``.
+        resize_labels (bool): A label of another size than its prediction is resized to the
+            prediction's size with PIL's nearest neighbour, as the official test resizes the
+            labels to the network size (224x224) before scoring; counted in
+            ``resized_labels``. False makes a size mismatch an error. Defaults to True.
 
     Returns:
         dict: ``mIoU``, ``mF`` (official: means over all classes), ``mIoU_present``,
         ``mF_present`` (over the classes counted at least once), fractions in ``[0, 1]``;
         ``frames`` (int, frames scored), ``missing`` (int, predictions counted as all
-        background) and ``per_class``: one ``{class, iou, fscore, frames}`` per class, in
-        class order (``frames``: the frames where the class is predicted or labelled).
+        background), ``resized_labels`` (int) and ``per_class``: one
+        ``{class, iou, fscore, frames}`` per class, in class order (``frames``: the frames
+        where the class is predicted or labelled).
 
     Raises:
         FileNotFoundError: a missing folder, label index or (``missing='error'``)
@@ -95,10 +141,19 @@ def evaluate_semantic_folders(pred_dir: str, gt_dir: str, label_index: str,
     palette = bit_palette(num_classes)
     if not osp.isdir(pred_dir):
         raise FileNotFoundError(f'--pred folder not found: {pred_dir}')
+    labels = find_semantic_labels(gt_dir)
+    if split is not None:
+        clips = split_clips(meta_csv or osp.join(gt_dir, 'metadata.csv'), split)
+        # .../{label}/{uid}/labels_rgb/{i}.png: the clip is the 4th and 3rd parts from the end
+        parts = [osp.abspath(osp.join(gt_dir, rel)).split(os.sep) for rel in labels]
+        labels = [rel for rel, p in zip(labels, parts) if (p[-4], p[-3]) in clips]
+        if not labels:
+            raise FileNotFoundError(f'no label PNG of the {split!r} clips found under --gt '
+                                    f'{gt_dir}')
     sums = {k: torch.zeros(num_classes, dtype=torch.float64)
             for k in ('iou_sum', 'f_sum', 'count')}
-    frames = num_missing = 0
-    for rel in find_semantic_labels(gt_dir):
+    frames = num_missing = num_resized = 0
+    for rel in labels:
         gt_path = osp.join(gt_dir, *rel.split('/'))
         pred_path = osp.join(pred_dir, *rel.split('/'))
         gt = read_palette_png(gt_path, palette)  # [H, W]
@@ -110,6 +165,9 @@ def evaluate_semantic_folders(pred_dir: str, gt_dir: str, label_index: str,
         else:
             raise FileNotFoundError(f'no prediction for label {gt_path}: expected {pred_path} '
                                     '(use --missing zero to count it as all background)')
+        if pred.shape != gt.shape and resize_labels and osp.exists(pred_path):
+            gt = resize_image(gt, pred.shape[::-1], 'nearest', 'pillow')  # [h, w]
+            num_resized += 1
         if pred.shape != gt.shape:
             raise ValueError(f'size mismatch: prediction {pred_path} is {pred.shape[1]}x'
                              f'{pred.shape[0]} (WxH) but label {gt_path} is {gt.shape[1]}x'
@@ -128,6 +186,7 @@ def evaluate_semantic_folders(pred_dir: str, gt_dir: str, label_index: str,
         mF_present=summary['mF_present'],
         frames=frames,
         missing=num_missing,
+        resized_labels=num_resized,
         per_class=[
             {'class': name, 'iou': iou, 'fscore': fscore, 'frames': count}
             for name, iou, fscore, count in zip(names, summary['iou'], summary['fscore'],
