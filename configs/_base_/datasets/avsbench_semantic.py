@@ -4,6 +4,7 @@
 # resized with PIL, train = shorter side to 224 and the centre crop, val/test = 224x224;
 # labels are palette colours decoded exactly and resized with nearest neighbour; v1 clips
 # are padded to 10 frames and their audio zero-padded to 10 s.
+_base_ = ['./avsbench_s4.py']
 dataset_type = 'AVSBenchSemanticDataset'
 data_root = 'data/AVSBench-semantic'
 crop_size = (224, 224)  # (w, h)
@@ -27,25 +28,13 @@ train_pipeline = [
 ]
 test_pipeline = [frames, labels, *audio, dict(type='PackAVSInputs')]
 
-# The paper's batch of 8 clips = 8 GPUs x 1 clip.
-train_dataloader = dict(
-    batch_size=1,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),  # InfiniteSampler
-    collate_fn=dict(type='pseudo_collate'),  # the model's data preprocessor stacks clips
-    dataset=dict(  # AVSBenchSemanticDataset
-        type=dataset_type, data_root=data_root, split='train', pipeline=train_pipeline))
+# The loaders of S4 (./avsbench_s4.py: 1 clip per GPU, the paper's 8 GPUs) with this data set.
+train_dataloader = dict(  # AVSBenchSemanticDataset
+    dataset=dict(type=dataset_type, data_root=data_root, pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=1,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),  # DefaultSampler
-    collate_fn=dict(type='pseudo_collate'),
-    dataset=dict(  # AVSBenchSemanticDataset
-        type=dataset_type, data_root=data_root, split='val', pipeline=test_pipeline))
+    dataset=dict(type=dataset_type, data_root=data_root, pipeline=test_pipeline))
 test_dataloader = dict(
-    val_dataloader, dataset=dict(val_dataloader['dataset'], split='test'))
+    dataset=dict(type=dataset_type, data_root=data_root, pipeline=test_pipeline))
 # The official aggregation (mean over all 71 classes, padded frames evaluated).
-val_evaluator = dict(type='AVSSMetric')  # AVSSMetric
+val_evaluator = dict(_delete_=True, type='AVSSMetric')  # AVSSMetric
 test_evaluator = val_evaluator
