@@ -103,7 +103,9 @@ def test_ms3_short_clip_note_and_missing_csv(tmp_path):
     sf.write(wav, np.full(8000, 0.1, np.float32), SR, subtype='FLOAT')
     report = extract(root, 'ms3', ['val'])
     assert report.written == 1 and not report.failed
-    assert len(report.notes) == 1 and 'zero-padded' in report.notes[0]
+    # One note for the sub-example zero-padding, one for the 4 s padded to the 5 frames.
+    assert len(report.notes) == 2 and 'zero-padded' in report.notes[0]
+    assert wav in report.notes[1] and '4 s padded' in report.notes[1]
     array = np.load(layout.log_mel_npy_path(root, 'ms3', 'val', 'short_one', None))
     assert array.shape == (5, 1, 96, 64)
     assert all(np.array_equal(array[0], array[i]) for i in range(1, 5))

@@ -64,7 +64,8 @@ def list_log_mel_clips(data_root: str, subset: str, split: str,
     dataset = _DATASETS[subset](
         data_root=data_root, split=split, num_frames=num_frames,
         log_mel_cache_root=data_root if cache_root is None else cache_root,
-        serialize_data=False)
+        serialize_data=False,
+        check_files=False)  # only the wavs are read, and a missing one fails alone
     return [(info['audio_path'], info['log_mel_cache_path'])
             for info in (dataset.get_data_info(i) for i in range(len(dataset)))]
 

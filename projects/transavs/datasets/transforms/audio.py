@@ -47,6 +47,65 @@ def _read_soundfile(path: str) -> Tuple[np.ndarray, int]:
     return data, int(sample_rate)
 
 
+def _wav_declared_frames(path: str) -> Optional[int]:
+    """The frame count a RIFF/WAVE header declares (``data`` chunk bytes / block align).
+
+    Args:
+        path (str): the file.
+
+    Returns:
+        int | None: the declared frames; None for a file that is not RIFF/WAVE, has no
+        ``fmt``/``data`` chunk in its header, or declares no usable size (0 or 0xFFFFFFFF, as
+        streaming writers leave it; RF64 is skipped).
+    """
+    with open(path, 'rb') as f:
+        head = f.read(12)
+        if len(head) < 12 or head[:4] != b'RIFF' or head[8:12] != b'WAVE':
+            return None
+        block_align = None
+        while True:
+            chunk = f.read(8)
+            if len(chunk) < 8:
+                return None
+            chunk_id, size = chunk[:4], int.from_bytes(chunk[4:], 'little')
+            if chunk_id == b'data':
+                if not block_align or size in (0, 0xFFFFFFFF):
+                    return None
+                return size // block_align
+            if chunk_id == b'fmt ':
+                fmt = f.read(size)
+                if len(fmt) < 14:
+                    return None
+                block_align = int.from_bytes(fmt[12:14], 'little')
+                f.seek(size % 2, 1)  # chunks are word aligned
+            else:
+                f.seek(size + size % 2, 1)
+
+
+def _check_wav_length(path: str, frames_read: int, sample_rate: int) -> None:
+    """Warns when a wav holds fewer frames than its header declares (a truncated file).
+
+    libsndfile shortens its frame count to the bytes present without an error, so the
+    header's ``data`` chunk size is read here and compared with the frames decoded.
+
+    Args:
+        path (str): the wav file (named in the warning).
+        frames_read (int): the frames soundfile decoded.
+        sample_rate (int): its sample rate (to give the missing part in seconds).
+    """
+    try:
+        declared = _wav_declared_frames(path)
+    except OSError:
+        return
+    if declared is not None and frames_read < declared:
+        missing = declared - frames_read
+        warnings.warn(f'audio file {path} is truncated: its header declares {declared} frames '
+                      f'({declared / sample_rate:.3f} s) but only {frames_read} '
+                      f'({frames_read / sample_rate:.3f} s) are in the file; '
+                      f'{missing} frames ({missing / sample_rate:.3f} s) are missing (the '
+                      'clip\'s log-mels are padded over them; re-extract the wav)')
+
+
 def _read_pyav(path: str) -> Tuple[np.ndarray, int]:
     """``[S, C]`` float32 and the sample rate of the first audio stream of a container."""
     import av  # PyAV; imported here so that wav-only users never load FFmpeg
@@ -80,6 +139,11 @@ def read_audio(path: str) -> Tuple[np.ndarray, int]:
     Returns:
         tuple[np.ndarray, int]: ``[S, C]`` float32 samples in [-1, 1] and the sample rate.
 
+    Warns:
+        UserWarning: a wav holds fewer frames than its header declares (a truncated file,
+            which libsndfile reads short without an error); the warning names the file and
+            the frames and seconds missing.
+
     Raises:
         FileNotFoundError: ``path`` does not exist.
         ValueError: no decoder could read it; the message names the file and both reasons.
@@ -92,9 +156,13 @@ def read_audio(path: str) -> Tuple[np.ndarray, int]:
         readers = [_read_pyav]
     for reader in readers:
         try:
-            return reader(path)
+            data, sample_rate = reader(path)
         except Exception as err:  # decoders raise many types on corrupt data
             errors.append(f'{reader.__name__.strip("_")}: {type(err).__name__}: {err}')
+            continue
+        if reader is _read_soundfile and sample_rate > 0:
+            _check_wav_length(path, data.shape[0], sample_rate)
+        return data, sample_rate
     raise ValueError(f'audio file is unreadable: {path} ({"; ".join(errors)}); expected '
                      'wav/flac audio or a video container with an audio stream')
 
@@ -227,6 +295,37 @@ def _num_examples(results: dict, num_examples: Optional[int], owner: str) -> int
     return int(num)
 
 
+_PAD_POLICY = {
+    'repeat': "by repeating the last example (pad_mode='repeat', as the official AVSBench v1 "
+              'log-mels were made)',
+    'zeros': "with zeros (pad_mode='zeros', as AVSBench v2)",
+}
+
+
+def _warn_short_audio(results: dict, count: int, num: int, pad_mode: str, source: str,
+                      owner: str) -> None:
+    """Warns when the audio covers fewer seconds than the clip has real frames.
+
+    Frames that the dataset itself padded (``results['frame_padded']`` True:
+    AVSBench-semantic's v1 clips brought from 5 to 10 frames) have no audio by design and
+    are not counted; padding them is expected.
+
+    Args:
+        results (dict): the transform's results (``frame_padded`` is read when present).
+        count (int): the examples (seconds) the audio gives.
+        num (int): the examples wanted (``T``).
+        pad_mode (str): ``'repeat'`` or ``'zeros'``, named in the warning.
+        source (str): the audio file (or array) named in the warning.
+        owner (str): the transform's name.
+    """
+    padded = results.get('frame_padded')
+    real = num if padded is None else min(num, sum(not p for p in padded))
+    if count < real:
+        warnings.warn(f'{owner}: {source} covers {count} s of audio (VGGish examples) but the '
+                      f'clip has {real} real frame(s); {real - count} s padded '
+                      f'{_PAD_POLICY[pad_mode]}')
+
+
 @TRANSFORMS.register_module()
 class WaveformToLogMel(BaseTransform):
     """Computes a clip's VGGish log-mel examples from its 16 kHz mono waveform.
@@ -235,8 +334,16 @@ class WaveformToLogMel(BaseTransform):
     which mix it down and resample it (once); this step only runs the VGGish frontend
     (:func:`~.vggish_frontend.log_mel_examples`). Audio shorter than one example (0.975 s,
     15600 samples) is zero-padded at the end to one example, with a warning naming the file.
-    The examples are then padded or cut to ``T`` (see
+    The examples (one per second) are then padded or cut to ``T`` (see
     :func:`~.vggish_frontend.pad_or_crop_examples`).
+
+    Padding policy: audio that gives fewer examples than ``T`` is padded at the end, by
+    repeating the last example (``pad_mode='repeat'``, AVSBench v1: the official log-mels
+    were made so) or with zeros (``pad_mode='zeros'``, AVSBench v2 and AVSBench-semantic).
+    When the audio covers fewer seconds than the clip has real frames (e.g. a 3 s wav for a
+    5-frame clip) a warning names the file, the seconds padded and the policy. Frames the
+    dataset padded (``frame_padded`` True: AVSBench-semantic's v1 clips, 5 frames brought to
+    10) have no audio by design: padding their seconds is expected and not warned about.
 
     Required Keys:
 
@@ -244,6 +351,8 @@ class WaveformToLogMel(BaseTransform):
     - audio_sample_rate (int): must be 16000.
     - clip_seconds (int): ``T``, unless ``num_examples`` is given.
     - audio_path (str, optional): only to name the file in messages.
+    - frame_padded (list[bool], optional): ``[T]``, the frames the dataset padded (not
+      counted when deciding to warn about short audio).
 
     Added Keys:
 
@@ -290,6 +399,7 @@ class WaveformToLogMel(BaseTransform):
                 'zero-padded to one example')
             wave = torch.nn.functional.pad(wave, (0, MIN_EXAMPLE_SAMPLES - wave.shape[0]))
         examples = log_mel_examples(wave).float()  # [n, 1, 96, 64], n >= 1
+        _warn_short_audio(results, examples.shape[0], num, self.pad_mode, source, owner)
         results['audio_log_mel'] = pad_or_crop_examples(examples, num, self.pad_mode)
         results.pop('audio_wave')
         return results
@@ -315,8 +425,13 @@ class LoadAudioLogMel(BaseTransform):
 
     - audio_log_mel (torch.float32 ``[T, 1, 96, 64]``).
 
-    The file must hold a finite floating array ``[n, 1, 96, 64]`` with ``n >= 1``; ``n != T``
-    is padded (repeating the last example, as the official data were) or cut.
+    - frame_padded (list[bool], optional): ``[T]``, the frames the dataset padded.
+
+    The file must hold a finite floating array ``[n, 1, 96, 64]`` with ``n >= 1``; ``n > T``
+    is cut. Padding policy: ``n < T`` is padded at the end by repeating the last example
+    (``pad_mode='repeat'``, as the official AVSBench v1 data were made) or with zeros
+    (``'zeros'``, AVSBench v2); when ``n`` is below the clip's real frames (``T`` less the
+    ``frame_padded`` ones) a warning names the file, the seconds padded and the policy.
 
     Args:
         source (str): ``'pkl'`` or ``'npy'``. Defaults to ``'pkl'``.
@@ -374,6 +489,8 @@ class LoadAudioLogMel(BaseTransform):
         if not torch.isfinite(log_mel).all():
             raise ValueError(f'log-mel file {path} contains NaN or Inf values')
         log_mel = log_mel.float()
+        _warn_short_audio(results, log_mel.shape[0], num, self.pad_mode, f'log-mel file {path}',
+                          owner)
         results['audio_log_mel'] = pad_or_crop_examples(log_mel, num,
                                                         self.pad_mode).contiguous()
         return results

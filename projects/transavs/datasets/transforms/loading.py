@@ -27,6 +27,34 @@ def _check_scale(scale: Optional[Sequence[int]], name: str) -> Optional[Tuple[in
     return int(scale[0]), int(scale[1])
 
 
+# Where the end of a JPEG / PNG must lie: writers may append a few padding bytes after it.
+_END_MARKER_TAIL = 1024
+_JPEG_START, _JPEG_END = b'\xff\xd8', b'\xff\xd9'
+_PNG_SIGNATURE, _PNG_END = b'\x89PNG\r\n\x1a\n', b'IEND'
+
+
+def _truncation(content: bytes) -> Optional[str]:
+    """Why a JPEG/PNG file is cut short, or None when its end marker is present.
+
+    Decoders fill the missing part of a truncated JPEG/PNG with grey without an error (cv2)
+    or raise only with ``LOAD_TRUNCATED_IMAGES`` off (PIL); the end marker (JPEG ``FFD9``,
+    PNG ``IEND`` chunk) within the last kilobyte is checked instead, which costs nothing
+    next to the decoding. Other formats are not checked.
+
+    Args:
+        content (bytes): the file's bytes.
+
+    Returns:
+        str | None: the reason, for the error message.
+    """
+    tail = content[-_END_MARKER_TAIL:]
+    if content.startswith(_JPEG_START) and _JPEG_END not in tail:
+        return 'a JPEG without its end marker FFD9'
+    if content.startswith(_PNG_SIGNATURE) and _PNG_END not in tail:
+        return 'a PNG without its IEND chunk'
+    return None
+
+
 def read_image(path: str,
                flag: str = 'color',
                what: str = 'image',
@@ -48,7 +76,8 @@ def read_image(path: str,
 
     Raises:
         FileNotFoundError: ``path`` does not exist (the message says what its folder holds).
-        ValueError: ``path`` cannot be decoded as an image.
+        ValueError: ``path`` cannot be decoded as an image, or is a truncated JPEG/PNG
+            (no JPEG end marker ``FFD9`` / PNG ``IEND`` chunk at its end).
     """
     try:
         content = fileio.get(path, backend_args=backend_args)
@@ -57,6 +86,11 @@ def read_image(path: str,
         held = (f'its folder holds {len(os.listdir(folder))} file(s)' if osp.isdir(folder)
                 else 'its folder does not exist')
         raise FileNotFoundError(f'{what} not found: {path} ({held})') from None
+    truncated = _truncation(content)
+    if truncated:
+        raise ValueError(f'{what} is truncated: {path} ({len(content)} bytes, {truncated}); '
+                         'the file was cut short (decoders would fill the rest with grey), '
+                         're-extract or re-download it')
     try:
         img = mmcv.imfrombytes(content, flag=flag, channel_order='rgb',
                                backend=imdecode_backend)
