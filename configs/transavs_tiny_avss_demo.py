@@ -1,11 +1,11 @@
 # `make demo`, semantic part: the tiny TransAVS (71 classes) trained on synthetic
 # AVSBench-semantic clips (v1s + v1m + v2, written by tools/demo.py to demo_out/data/avss),
 # 1 CPU process x 2 clips of 10 frames, 96x96, 1400 iterations, starting from the S4 + MS3
-# demo model (tools/demo.py sets load_from; the class layer and the audio-query mixing W1,
-# 5 -> 10 seconds, start anew); tested on the test split with the official AVSS metric. No
-# validation during training. From random weights the tiny VGGish, which starts nearly
-# blind to its input, had not yet learned to hear after 1500 iterations (the same mIoU with
-# the audio silenced).
+# demo model (tools/demo.py sets load_from and load_from_partial = True; the class layer and
+# the audio-query mixing W1, 5 -> 10 seconds, start anew); tested on the test split with the
+# official AVSS metric. No validation during training. From random weights the tiny VGGish,
+# which starts nearly blind to its input, had not yet learned to hear after 1500 iterations
+# (the same mIoU with the audio silenced).
 _base_ = ['./transavs_tiny_avss.py']
 data_root = 'demo_out/data/avss'
 train_dataloader = dict(dataset=dict(data_root=data_root))

@@ -74,6 +74,7 @@ BUILD_ARGS = {
     'HOOKS': {
         'ConfidenceThresholdHook': dict(),
         'AVSVisualizationHook': dict(),
+        'AVSCheckpointHook': dict(interval=1),
     },
     'TASK_UTILS': {},
     'VISUALIZERS': {'AVSLocalVisualizer': dict(name='registry_test_visualizer')},

@@ -7,9 +7,16 @@ Examples::
     tools/dist_test.sh CONFIG CKPT 8
 """
 import argparse
+import sys
 
 import projects.transavs  # noqa: F401  (registers the modules)
-from projects.transavs.engine import build_runner, load_run_config, parse_run_args
+from projects.transavs.engine import (
+    CheckpointMismatchError,
+    CorruptCheckpointError,
+    build_runner,
+    load_run_config,
+    parse_run_args,
+)
 
 
 def parse_args(argv=None):
@@ -35,6 +42,11 @@ def parse_args(argv=None):
         'will be automatically saved to the work_dir/timestamp/show_dir')
     parser.add_argument(
         '--wait-time', type=float, default=2, help='the interval of show (s)')
+    parser.add_argument(
+        '--partial-load',
+        action='store_true',
+        help='load a checkpoint that does not fit the model entirely (only the fitting '
+        'weights; a warning counts the rest); without it such a checkpoint is an error')
     return parse_run_args(parser, argv)
 
 
@@ -60,6 +72,8 @@ def main(argv=None):
     cfg = load_run_config(args.config, args.cfg_options, args.launcher,
                           args.work_dir)
     cfg.load_from = args.checkpoint
+    if args.partial_load:
+        cfg.load_from_partial = True
     if args.show or args.show_dir:
         cfg = trigger_visualization_hook(cfg, args)
     if args.out is not None:
@@ -70,4 +84,7 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    except (CheckpointMismatchError, CorruptCheckpointError) as error:
+        sys.exit(f'test.py: error: {error}')

@@ -8,12 +8,19 @@ Examples::
 """
 import argparse
 import logging
+import sys
 
 import torch
 from mmengine.logging import print_log
 
 import projects.transavs  # noqa: F401  (registers the modules)
-from projects.transavs.engine import build_runner, load_run_config, parse_run_args
+from projects.transavs.engine import (
+    CheckpointMismatchError,
+    CorruptCheckpointError,
+    build_runner,
+    load_run_config,
+    parse_run_args,
+)
 
 
 def parse_args(argv=None):
@@ -71,4 +78,7 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    except (CheckpointMismatchError, CorruptCheckpointError) as error:
+        sys.exit(f'train.py: error: {error}')

@@ -210,9 +210,11 @@ def test_equals_model_on_pipeline_inputs(model, size):
 
 
 def test_frame_times_map_to_seconds(config_path, tiny_checkpoint):
-    # Per-frame queries: each frame's second decides its audio.
+    # Per-frame queries: each frame's second decides its audio. The clip-mode checkpoint's
+    # audio-query mixing (16 x 5) does not fit the frame mode's (16 x 1): opt in to partial.
     model = init_model(config_path, tiny_checkpoint,
-                       cfg_options={'model.decode_head.query_mode': 'frame', **NET_OPTIONS})
+                       cfg_options={'model.decode_head.query_mode': 'frame', **NET_OPTIONS},
+                       strict=False)
     frames, wave = _frames(num=3, height=NET_SIZE[0], width=NET_SIZE[1]), _wave()
     result = inference_avs(model, frames, wave, sample_rate=SR, frame_times=[0.2, 0.7, 3.9])
     assert result.metainfo['frame_seconds'] == [0, 0, 3]

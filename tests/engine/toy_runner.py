@@ -1,9 +1,13 @@
 """A tiny mmengine training set-up for engine tests (runs in well under a second)."""
+import itertools
+
 import torch
 import torch.nn as nn
 from mmengine.model import BaseModel
 
 from projects.transavs.engine import AVSRunner
+
+_RUNS = itertools.count()
 
 
 class ToyModel(BaseModel):
@@ -32,8 +36,12 @@ class ToyDataset(torch.utils.data.Dataset):
         return dict(inputs=x, labels=x.sum(0, keepdim=True))
 
 
-def train_toy(work_dir, max_iters=4, resume=False, model=None, custom_hooks=None):
+def train_toy(work_dir, max_iters=4, resume=False, model=None, custom_hooks=None,
+              max_keep_ckpts=-1, load_from=None, cfg=None, **runner_kwargs):
     """Trains :class:`ToyModel` with :class:`AVSRunner`, a checkpoint every 2 iterations.
+
+    ``max_keep_ckpts`` goes to the ``CheckpointHook``; ``load_from``, ``cfg`` (the runner's
+    config, e.g. ``dict(load_from_partial=True)``) and ``runner_kwargs`` to :class:`AVSRunner`.
 
     Returns:
         AVSRunner: the runner after training.
@@ -49,11 +57,15 @@ def train_toy(work_dir, max_iters=4, resume=False, model=None, custom_hooks=None
         optim_wrapper=dict(optimizer=dict(type='AdamW', lr=0.01)),
         param_scheduler=dict(type='LinearLR', start_factor=0.5, by_epoch=False, end=4),
         train_cfg=dict(by_epoch=False, max_iters=max_iters),
-        default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=2, by_epoch=False)),
+        default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=2, by_epoch=False,
+                                           max_keep_ckpts=max_keep_ckpts)),
         custom_hooks=custom_hooks,
         resume=resume,
+        load_from=load_from,
+        cfg=cfg,
         default_scope='mmseg',
         randomness=dict(seed=0),
-        experiment_name=f'toy_{max_iters}_{resume}_{id(model)}')
+        experiment_name=f'toy_{max_iters}_{resume}_{next(_RUNS)}',
+        **runner_kwargs)
     runner.train()
     return runner

@@ -72,7 +72,8 @@ ARRAY_FRAME_ARGS = ('scale', 'interpolation', 'backend', 'keep_ratio_crop')
 def init_model(config: Union[str, Path, Config],
                checkpoint: Optional[str] = None,
                device: Union[str, torch.device] = 'cpu',
-               cfg_options: Optional[dict] = None) -> nn.Module:
+               cfg_options: Optional[dict] = None,
+               strict: bool = True) -> nn.Module:
     """Builds a segmentor from a config for inference and loads its weights.
 
     Args:
@@ -87,6 +88,9 @@ def init_model(config: Union[str, Path, Config],
             Defaults to ``'cpu'``.
         cfg_options (dict, optional): overrides merged into the config
             (``Config.merge_from_dict``, as ``--cfg-options``).
+        strict (bool): refuse a checkpoint whose weights do not fit the model (missing,
+            unexpected or mis-shaped keys: another config or network). False loads what
+            fits and logs a WARNING counting the rest (``--partial-load``). Defaults to True.
 
     Returns:
         nn.Module: the model in eval mode on ``device``, with the config as ``model.cfg``.
@@ -94,6 +98,9 @@ def init_model(config: Union[str, Path, Config],
     Raises:
         TypeError: ``config`` is neither a path nor a Config.
         FileNotFoundError: the config or checkpoint file does not exist.
+        CheckpointMismatchError: ``strict`` and the checkpoint does not fit the model
+            (the message names the file and the first keys of each kind, with counts).
+        CorruptCheckpointError: the checkpoint file is empty, truncated or not a checkpoint.
     """
     if isinstance(config, (str, Path)):
         if not osp.isfile(config):
@@ -113,7 +120,8 @@ def init_model(config: Union[str, Path, Config],
     if checkpoint is not None:
         if not osp.isfile(checkpoint):
             raise FileNotFoundError(f'checkpoint file not found: {checkpoint}')
-        loaded = load_checkpoint_to_model(model, checkpoint, map_location='cpu')
+        loaded = load_checkpoint_to_model(model, checkpoint, map_location='cpu',
+                                          strict=strict)
         dataset_meta = loaded.get('meta', {}).get('dataset_meta') if isinstance(
             loaded, dict) else None
         if dataset_meta:

@@ -158,6 +158,8 @@ def _run_semantic(out: str, config: str, iters: Optional[int], train_videos: Seq
     start = time.time()
     cfg = build_avss_config(config, out, iters)
     cfg.load_from = init_from
+    # A 2-class model into a 71-class one: the class layer and W_1 differ, load the rest.
+    cfg.load_from_partial = True
     print(f'[demo] writing synthetic AVSBench-semantic data (v1s, v1m, v2) to {out}/data/avss')
     make_avss_data(out, train_videos, test_videos, seed, num_categories=AVSS_CATEGORIES)
     t_data = time.time() - start

@@ -5,26 +5,32 @@ from .atomic_local_backend import (
                                    AtomicLocalBackend,
                                    atomic_write_bytes,
                                    register_atomic_local_backend,
+                                   remove_orphan_temporaries,
 )
 from .avs_runner import AVSRunner
 from .config_check import RUNNER_KEYS, check_config_keys
 from .cpu_amp_optim_wrapper import CPUAmpOptimWrapper
 from .distributed import CPUDistributedDataParallel, prepare_distributed_config
-from .hooks import ConfidenceThresholdHook, confidence_threshold
+from .hooks import AVSCheckpointHook, ConfidenceThresholdHook, confidence_threshold
 from .run_config import build_runner, load_run_config, parse_run_args
 from .safe_checkpoint import (
+                                   CheckpointMismatchError,
+                                   CorruptCheckpointError,
                                    UnsafeCheckpointError,
                                    checkpoint_safe_globals,
                                    load_checkpoint_file,
                                    load_checkpoint_to_model,
+                                   load_state_dict_checked,
                                    safe_torch_load,
 )
 
 __all__ = [
     'ATOMIC_LOCAL_BACKEND', 'AtomicLocalBackend', 'atomic_write_bytes',
-    'register_atomic_local_backend', 'AVSRunner', 'CPUAmpOptimWrapper',
+    'register_atomic_local_backend', 'remove_orphan_temporaries', 'AVSRunner',
+    'AVSCheckpointHook', 'CPUAmpOptimWrapper',
     'ConfidenceThresholdHook', 'confidence_threshold', 'RUNNER_KEYS', 'check_config_keys',
     'CPUDistributedDataParallel', 'prepare_distributed_config', 'build_runner',
-    'load_run_config', 'parse_run_args', 'UnsafeCheckpointError', 'checkpoint_safe_globals',
+    'load_run_config', 'parse_run_args', 'UnsafeCheckpointError', 'CorruptCheckpointError',
+    'CheckpointMismatchError', 'checkpoint_safe_globals', 'load_state_dict_checked',
     'load_checkpoint_file', 'load_checkpoint_to_model', 'safe_torch_load'
 ]

@@ -5,7 +5,10 @@ mmengine's ``LocalBackend.put`` (used by ``save_checkpoint`` and therefore by
 during the write leaves a truncated checkpoint under the final name. This backend writes to
 a temporary file in the same folder, flushes and fsyncs it, and renames it over the target
 (``os.replace`` is atomic on POSIX and Windows); an interrupted write leaves at most a
-``.tmp`` file, never a truncated checkpoint.
+``.tmp`` file (``.<name>.<random>.tmp``), never a truncated checkpoint; such orphans are
+removed by :func:`remove_orphan_temporaries` (the checkpoint hook calls it at the start of
+training and after each save). The file gets the permissions of a plain ``open(..., 'w')``
+(``0o666 & ~umask``), not the ``0o600`` of :func:`tempfile.mkstemp`.
 
 It is opt-in: :func:`register_atomic_local_backend` adds it to mmengine's file backends under
 its own name (``'atomic_local'``, no path prefixes), and a writer selects it with
@@ -14,23 +17,71 @@ does for its checkpoints. mmengine's backend for local paths stays ``LocalBacken
 """
 import os
 import os.path as osp
+import re
 import tempfile
 from pathlib import Path
-from typing import Union
+from typing import List, Union
 
 import mmengine
 from mmengine.fileio import LocalBackend, register_backend
 from mmengine.fileio.backends import backends
 
 __all__ = ['ATOMIC_LOCAL_BACKEND', 'AtomicLocalBackend', 'atomic_write_bytes',
-           'register_atomic_local_backend']
+           'register_atomic_local_backend', 'remove_orphan_temporaries']
 
 #: The name under which :class:`AtomicLocalBackend` is registered with mmengine.
 ATOMIC_LOCAL_BACKEND = 'atomic_local'
 
 
+#: The names of :func:`atomic_write_bytes`' temporary files: ``.<target>.<mkstemp chars>.tmp``.
+TEMPORARY_NAME = re.compile(r'^\..+\.[A-Za-z0-9_]{8}\.tmp$')
+
+
+def _current_umask() -> int:
+    """The process umask (from ``/proc`` where available, else set and restored)."""
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith('Umask:'):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def remove_orphan_temporaries(folder: Union[str, Path]) -> List[str]:
+    """Deletes the temporary files that interrupted :func:`atomic_write_bytes` calls left.
+
+    Only call it when no write into ``folder`` is in progress (e.g. by the process that
+    owns the folder, before or right after its own save).
+
+    Args:
+        folder (str | Path): the folder (a missing one is fine).
+
+    Returns:
+        list[str]: the paths removed.
+    """
+    folder = str(folder)
+    if not osp.isdir(folder):
+        return []
+    removed = []
+    for name in sorted(os.listdir(folder)):
+        path = osp.join(folder, name)
+        if TEMPORARY_NAME.match(name) and osp.isfile(path):
+            try:
+                os.remove(path)
+                removed.append(path)
+            except FileNotFoundError:
+                pass
+    return removed
+
+
 def atomic_write_bytes(data: bytes, filepath: Union[str, Path]) -> None:
     """Writes ``data`` to ``filepath`` through a fsynced temporary file and a rename.
+
+    The file ends with mode ``0o666 & ~umask``, as ``open(filepath, 'wb')`` would create it.
 
     Args:
         data (bytes): the content.
@@ -43,6 +94,8 @@ def atomic_write_bytes(data: bytes, filepath: Union[str, Path]) -> None:
                                dir=folder)
     try:
         with os.fdopen(fd, 'wb') as f:
+            if hasattr(os, 'fchmod'):
+                os.fchmod(f.fileno(), 0o666 & ~_current_umask())
             f.write(data)
             f.flush()
             os.fsync(f.fileno())

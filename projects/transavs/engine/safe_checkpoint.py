@@ -12,30 +12,97 @@ instead this module
 * loads with ``weights_only=True`` passed explicitly, so that an environment variable such as
   ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD`` cannot turn restriction off
   (:func:`safe_torch_load`, :func:`load_checkpoint_file`), and names the file and the refused
-  global when a checkpoint contains anything else.
+  global when a checkpoint contains anything else;
+* names the file, and its size, when it is empty, truncated or not a PyTorch checkpoint at all
+  (:class:`CorruptCheckpointError`) instead of torch's nameless ``PytorchStreamReader ...`` /
+  ``EOFError``;
+* loads weights strictly by default (:func:`load_state_dict_checked`): a checkpoint that does
+  not fit the model (another config, another network) is refused with the first missing,
+  unexpected and mis-shaped keys (:class:`CheckpointMismatchError`); partial loading is an
+  explicit opt-in and logs a WARNING that counts what was not loaded.
 
 Nothing here is registered with mmengine or changes torch's defaults: restricted loading is
 used by :class:`~projects.transavs.engine.AVSRunner` (``runner_type`` in the configs),
 :func:`~projects.transavs.apis.init_model` and the tools, and by whoever calls these functions.
 """
 import io
+import logging
 import os
 import os.path as osp
 import pickle
-from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
+import re
+import zipfile
+from collections import OrderedDict
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
-from mmengine.logging import HistoryBuffer
+from mmengine.logging import HistoryBuffer, print_log
 
 __all__ = [
-    'UnsafeCheckpointError', 'checkpoint_safe_globals', 'safe_torch_load',
-    'load_checkpoint_file', 'load_checkpoint_to_model'
+    'UnsafeCheckpointError', 'CorruptCheckpointError', 'CheckpointMismatchError',
+    'checkpoint_safe_globals', 'safe_torch_load', 'load_checkpoint_file',
+    'load_checkpoint_to_model', 'load_state_dict_checked'
 ]
+
+#: How many keys of each kind (missing, unexpected, mis-shaped) an error message names.
+SHOWN_KEYS = 5
+
+#: How users opt in to partial loading, named in :class:`CheckpointMismatchError` messages.
+PARTIAL_LOAD_HINT = ('To load only the weights that fit, opt in: `load_from_partial = True` '
+                     'in the config (training with load_from), --partial-load '
+                     '(tools/test.py, tools/infer.py) or init_model(..., strict=False).')
 
 
 class UnsafeCheckpointError(pickle.UnpicklingError):
     """A checkpoint was refused because it holds objects outside the allow-list."""
+
+
+class CorruptCheckpointError(ValueError):
+    """A checkpoint file is empty, truncated or not a PyTorch checkpoint."""
+
+
+class CheckpointMismatchError(ValueError):
+    """A checkpoint's weights do not fit the model (missing, unexpected or mis-shaped keys)."""
+
+
+def _file_size(file: Any) -> Optional[int]:
+    """The size in bytes of a local path, or None (file-like objects, unreadable paths)."""
+    if isinstance(file, (str, os.PathLike)):
+        try:
+            return os.path.getsize(file)
+        except OSError:
+            return None
+    return None
+
+
+def _is_corrupt_file_error(err: BaseException) -> bool:
+    """Whether ``torch.load`` failed because the bytes are not a (complete) checkpoint.
+
+    An empty file raises ``EOFError``, a truncated or foreign zip ``RuntimeError:
+    PytorchStreamReader failed reading zip archive ...``, a non-zip foreign file a
+    ``KeyError`` (the first byte read as a legacy pickle opcode) or ``UnpicklingError``.
+    Other ``RuntimeError`` s (e.g. a CUDA ``map_location`` without CUDA) are not about the file.
+    """
+    if isinstance(err, (EOFError, KeyError, zipfile.BadZipFile)):
+        return True
+    if isinstance(err, RuntimeError):
+        text = str(err)
+        return 'PytorchStreamReader' in text or 'zip archive' in text
+    return False
+
+
+def _corrupt(name: str, size: Optional[int], err: BaseException) -> CorruptCheckpointError:
+    """The error for a file that is not a complete PyTorch checkpoint."""
+    size_text = 'size unknown' if size is None else f'{size} bytes'
+    if size == 0:
+        what = 'the file is empty (an interrupted save or copy?)'
+    else:
+        what = ('the file is truncated (an interrupted save or copy?) or not a PyTorch '
+                'checkpoint')
+    return CorruptCheckpointError(
+        f'{name}: cannot load this checkpoint ({size_text}): {what}. torch said: '
+        f'{type(err).__name__}: {err}')
 
 
 def _numpy_globals() -> List[Any]:
@@ -103,15 +170,27 @@ def safe_torch_load(file: Union[str, os.PathLike, io.IOBase],
         FileNotFoundError: ``file`` is a path that does not exist.
         UnsafeCheckpointError: the checkpoint holds an object that is neither a tensor,
             a plain container nor on the allow-list (it is never executed).
+        CorruptCheckpointError: the file is empty, truncated or not a PyTorch checkpoint
+            (the message names it and its size in bytes).
     """
     name = name or (os.fspath(file) if isinstance(file, (str, os.PathLike)) else
                     repr(file))
     if isinstance(file, (str, os.PathLike)) and not osp.isfile(file):
         raise FileNotFoundError(f'checkpoint not found: {name}')
+    size = _file_size(file)
+    if size == 0:
+        raise _corrupt(name, size, EOFError('no data'))
     try:
         with torch.serialization.safe_globals(checkpoint_safe_globals()):
             return torch.load(file, map_location=map_location, weights_only=True)
+    except (EOFError, KeyError, RuntimeError, zipfile.BadZipFile) as err:
+        if _is_corrupt_file_error(err):
+            raise _corrupt(name, size, err) from err
+        raise
     except pickle.UnpicklingError as err:
+        if isinstance(file, (str, os.PathLike)) and not zipfile.is_zipfile(file) and (
+                'invalid load key' in str(err) or 'Unsupported operand' in str(err)):
+            raise _corrupt(name, size, err) from err
         raise UnsafeCheckpointError(
             f'{name}: refused to load this checkpoint with restricted unpickling '
             '(weights_only=True): it contains an object outside the allow-list of '
@@ -173,30 +252,126 @@ def load_checkpoint_file(filename: str, map_location: Any = 'cpu') -> Any:
         return CheckpointLoader.load_checkpoint(filename, map_location=map_location)
 
 
+def _shown(keys: Sequence[str]) -> str:
+    """The first :data:`SHOWN_KEYS` of ``keys``, then how many more there are."""
+    shown = ', '.join(keys[:SHOWN_KEYS])
+    return shown + (f', ... ({len(keys) - SHOWN_KEYS} more)' if len(keys) > SHOWN_KEYS else '')
+
+
+def _revised_state_dict(checkpoint: dict,
+                        revise_keys: Sequence[Tuple[str, str]]) -> 'OrderedDict[str, Any]':
+    """The state dict of a checkpoint with mmengine's ``revise_keys`` substitutions applied.
+
+    As mmengine's ``_load_checkpoint_to_model``: ``checkpoint['state_dict']`` when present,
+    else the checkpoint itself; each ``(pattern, replacement)`` is ``re.sub`` on every key;
+    the ``_metadata`` that torch's loaders use is kept.
+    """
+    state_dict = checkpoint.get('state_dict', checkpoint)
+    metadata = getattr(state_dict, '_metadata', OrderedDict())
+    for pattern, replacement in revise_keys:
+        state_dict = OrderedDict(
+            (re.sub(pattern, replacement, k), v) for k, v in state_dict.items())
+    state_dict = OrderedDict(state_dict)
+    state_dict._metadata = metadata  # type: ignore[attr-defined]
+    return state_dict
+
+
+def load_state_dict_checked(model: torch.nn.Module,
+                            state_dict: Dict[str, Any],
+                            name: str,
+                            strict: bool = True,
+                            logger: Any = 'current') -> Dict[str, List[str]]:
+    """Loads ``state_dict`` into ``model``; refuses, or with ``strict=False`` reports, misfits.
+
+    The state dict is compared with ``model.state_dict()`` before anything is copied:
+    *missing* keys are the model's that the checkpoint lacks, *unexpected* keys the
+    checkpoint's that the model lacks, *mis-shaped* keys those in both with another shape.
+
+    Args:
+        model (nn.Module): receives the weights (already unwrapped from DDP).
+        state_dict (dict): parameter and buffer name -> tensor (keys already revised).
+        name (str): the checkpoint file, for the messages.
+        strict (bool): refuse any misfit (the model is left untouched). With False the
+            fitting tensors are loaded, mis-shaped ones skipped, and a WARNING counts and
+            names what was not loaded. Defaults to True.
+        logger: where the WARNING goes (mmengine ``print_log`` logger: ``'current'``, an
+            MMLogger, ``'silent'``...). Defaults to ``'current'``.
+
+    Returns:
+        dict: ``missing``, ``unexpected`` and ``mismatched`` key lists (empty when all fit).
+
+    Raises:
+        CheckpointMismatchError: ``strict`` and the checkpoint does not fit; the message
+            names the file and the first missing, unexpected and mis-shaped keys, with counts.
+    """
+    own = model.state_dict()
+    missing = [k for k in own if k not in state_dict]
+    unexpected = [k for k in state_dict if k not in own]
+    mismatched = [
+        k for k, v in state_dict.items() if k in own and hasattr(v, 'shape')
+        and hasattr(own[k], 'shape') and tuple(v.shape) != tuple(own[k].shape)
+    ]
+    report = dict(missing=missing, unexpected=unexpected, mismatched=mismatched)
+    parts = []
+    if missing:
+        parts.append(f'{len(missing)} missing key(s) (in the model, not in the checkpoint): '
+                     f'{_shown(missing)}')
+    if unexpected:
+        parts.append(f'{len(unexpected)} unexpected key(s) (in the checkpoint, not in the '
+                     f'model): {_shown(unexpected)}')
+    if mismatched:
+        shapes = [f'{k} (checkpoint {tuple(state_dict[k].shape)}, model '
+                  f'{tuple(own[k].shape)})' for k in mismatched]
+        parts.append(f'{len(mismatched)} mis-shaped key(s): {_shown(shapes)}')
+    if parts and strict:
+        raise CheckpointMismatchError(
+            f'{name}: this checkpoint does not fit the model (from another config or '
+            f'network?): {"; ".join(parts)}. Nothing was loaded. {PARTIAL_LOAD_HINT}')
+    fitting = OrderedDict((k, v) for k, v in state_dict.items() if k not in mismatched)
+    fitting._metadata = getattr(state_dict, '_metadata', OrderedDict())  # type: ignore
+    model.load_state_dict(fitting, strict=not parts)
+    if parts:
+        loaded = len(own) - len(missing) - len(mismatched)
+        print_log(
+            f'{name}: partial load (opted in): {loaded} of the model\'s {len(own)} tensors '
+            f'loaded; not loaded: {len(missing)} missing, {len(unexpected)} unexpected, '
+            f'{len(mismatched)} mis-shaped. Missing and mis-shaped ones keep their initial '
+            f'values. {"; ".join(parts)}',
+            logger=logger, level=logging.WARNING)
+    return report
+
+
 def load_checkpoint_to_model(model: torch.nn.Module,
                              filename: str,
                              map_location: Any = 'cpu',
-                             strict: bool = False,
-                             logger: Any = None,
+                             strict: bool = True,
+                             logger: Any = 'current',
                              revise_keys: Sequence[Tuple[str, str]] = ((r'^module\.', ''), )
                              ) -> dict:
-    """mmengine's ``load_checkpoint(model, filename, ...)`` with :func:`load_checkpoint_file`.
+    """mmengine's ``load_checkpoint(model, filename, ...)``, restricted and strict by default.
 
     Args:
         model (nn.Module): receives the weights (``state_dict`` of the checkpoint, or the
             checkpoint itself when it is a plain state dict).
         filename (str): path or URL.
         map_location: as for :func:`torch.load`. Defaults to ``'cpu'``.
-        strict (bool): refuse missing or unexpected keys. Defaults to False (mmengine's).
-        logger: mmengine logger for the key report. Defaults to None.
+        strict (bool): refuse a checkpoint with missing, unexpected or mis-shaped keys
+            (:class:`CheckpointMismatchError`). With False, load what fits and log a WARNING
+            that counts the rest (:func:`load_state_dict_checked`). Defaults to True.
+        logger: mmengine logger for the WARNING. Defaults to ``'current'``.
         revise_keys (Sequence[tuple[str, str]]): regex substitutions on the keys.
 
     Returns:
         dict: the loaded checkpoint.
+
+    Raises:
+        CheckpointMismatchError: ``strict`` and the weights do not fit the model.
+        CorruptCheckpointError: the file is empty, truncated or not a checkpoint.
     """
-    from mmengine.runner.checkpoint import _load_checkpoint_to_model
     checkpoint = load_checkpoint_file(filename, map_location=map_location)
     if not isinstance(checkpoint, dict):
         raise RuntimeError(f'{filename}: no state dict in this checkpoint (it holds a '
                            f'{type(checkpoint).__name__})')
-    return _load_checkpoint_to_model(model, checkpoint, strict, logger, list(revise_keys))
+    load_state_dict_checked(model, _revised_state_dict(checkpoint, revise_keys), filename,
+                            strict=strict, logger=logger)
+    return checkpoint
