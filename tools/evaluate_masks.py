@@ -10,8 +10,10 @@ their folder paths and frames inside a folder in natural order of the trailing `
 (``_10`` after ``_9``). The official mF groups consecutive clips into batches of
 ``--fscore-batch-videos``; the sorted folder order may differ from the dataset's CSV order,
 so that value can differ slightly from the one AVSMetric reports during ``tools/test.py``
-(mJ and mF_dataset do not depend on the order). The scoring is
-``projects.transavs.evaluation.evaluate_mask_folders``.
+(mJ and mF_dataset do not depend on the order). A folder of 0/1 masks (no PNG holds a
+value above 1, some hold 1) is refused: multiply such masks by 255. ``Missing`` (and
+``missing`` in ``--json``) counts the predictions that ``--missing zero`` took as empty. The
+scoring is ``projects.transavs.evaluation.evaluate_mask_folders``.
 
 ``--task avss``: the ground truth is every ``{label}/{uid}/labels_rgb/{i}.png`` under
 ``--gt`` (the AVSBench-semantic root or a folder above the ``labels_rgb`` level); predictions
@@ -85,10 +87,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 def _avs(args: argparse.Namespace) -> Dict[str, float]:
     scores = evaluate_mask_folders(args.pred, args.gt, args.fscore_batch_videos, args.missing)
     table = PrettyTable()
-    table.field_names = ['Frames', 'mJ', f'mF (batches of {args.fscore_batch_videos})',
-                         'mF_dataset']
-    table.add_row([scores['frames'], f'{scores["mJ"]:.4f}', f'{scores["mF"]:.4f}',
-                   f'{scores["mF_dataset"]:.4f}'])
+    table.field_names = ['Frames', 'Missing', 'mJ',
+                         f'mF (batches of {args.fscore_batch_videos})', 'mF_dataset']
+    table.add_row([scores['frames'], scores['missing'], f'{scores["mJ"]:.4f}',
+                   f'{scores["mF"]:.4f}', f'{scores["mF_dataset"]:.4f}'])
     print(table.get_string())
     return scores
 

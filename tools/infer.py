@@ -48,6 +48,14 @@ AVSBench-semantic bit palette.
 
 The reading, windowing and writing are ``projects.transavs.apis`` (``open_video_inputs``,
 ``segment_video``); this is their command line.
+
+No partial or mixed outputs. The outputs are written to a temporary folder next to ``--out``
+(``.{name}.incomplete-XXXXXX``) and moved to ``--out`` only when all are written; an error
+deletes it (only a killed process leaves it behind, under that name). A non-empty ``--out`` is
+refused unless ``--overwrite``, which replaces the earlier run's outputs (``masks/``,
+``labels_rgb/``, ``overlay.mp4``, ``summary.json``) once the new run has succeeded; a folder
+holding other files is never cleared. A video whose frames end before its stated duration
+warns with the file and the number of requested frames past its last frame (they repeat it).
 """
 import argparse
 import sys
@@ -57,6 +65,7 @@ import torch
 from mmengine.config import DictAction
 
 from projects.transavs.apis import init_model, open_video_inputs, segment_video
+from projects.transavs.apis.video_inference import check_out_dir
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -76,6 +85,13 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--device', default=None,
                         help='torch device (default: cuda:0 when available, else cpu)')
     parser.add_argument('--no-video', action='store_true', help='do not write overlay.mp4')
+    parser.add_argument('--overwrite', action='store_true',
+                        help='replace the outputs of an earlier run in --out (default: a '
+                        'non-empty --out is an error)')
+    parser.add_argument('--partial-load', action='store_true',
+                        help='load a checkpoint that does not fit the model entirely (only the '
+                        'fitting weights; a warning counts the rest); without it such a '
+                        'checkpoint is an error')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, xxx=yyy pairs')
     args = parser.parse_args(argv)
@@ -93,14 +109,16 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     args = parse_args(argv)
     fps = args.fps if args.fps is not None else 1.0
     # Every input error comes before the model is built and anything is written.
+    check_out_dir(args.out, args.overwrite)
     inputs = open_video_inputs(video=args.video, frames_dir=args.frames, audio=args.audio,
                                fps=fps)
     device = args.device or ('cuda:0' if torch.cuda.is_available() else 'cpu')
     model = init_model(args.config, args.checkpoint, device=device,
-                       cfg_options=args.cfg_options)
+                       cfg_options=args.cfg_options, strict=not args.partial_load)
     info = dict(config=args.config, checkpoint=args.checkpoint, video=args.video,
                 frames_dir=args.frames, audio=inputs.audio_path)
-    summary = segment_video(model, inputs, args.out, overlay=not args.no_video, info=info)
+    summary = segment_video(model, inputs, args.out, overlay=not args.no_video, info=info,
+                            overwrite=args.overwrite)
     print(f'{summary["num_frames"]} frames in {len(summary["windows"])} window(s) of '
           f'{summary["clip_seconds"]} s -> {args.out}')
     return summary
@@ -109,5 +127,5 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
 if __name__ == '__main__':
     try:
         main()
-    except (FileNotFoundError, ValueError) as error:
+    except (FileNotFoundError, FileExistsError, ValueError) as error:
         sys.exit(f'infer.py: error: {error}')

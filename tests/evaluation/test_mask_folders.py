@@ -50,7 +50,7 @@ def test_scores(tree):
     ab = (F(1, 0.5) + F(0.5, 1)) / 2
     assert scores['mF'] == pytest.approx((ab + 1) / 2, abs=1e-6)
     assert scores['mF_dataset'] == pytest.approx((F(1, 0.5) + F(0.5, 1) + 1) / 3, abs=1e-6)
-    assert set(scores) == {'mJ', 'mF', 'mF_dataset', 'frames'}
+    assert set(scores) == {'mJ', 'mF', 'mF_dataset', 'frames', 'missing'}
     # One batch holding all clips: the official mF equals the dataset value.
     single = evaluate_mask_folders(str(pred), str(gt), fscore_batch_videos=3)
     assert single['mF'] == pytest.approx(scores['mF_dataset'], abs=1e-6)

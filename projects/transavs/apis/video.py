@@ -10,6 +10,7 @@ PyAV is imported where it is used, so that importing the package never loads FFm
 """
 import os
 import os.path as osp
+import warnings
 from fractions import Fraction
 from typing import Iterator, List, Sequence, Tuple
 
@@ -121,7 +122,9 @@ def iter_video_frames(path: str, times: Sequence[float]) -> Iterator[np.ndarray]
 
     The frame shown at ``t`` is the last one whose timestamp (relative to the container's
     start) is ``<= t``; times before the first frame get the first frame, times after the last
-    get the last.
+    get the last. A video whose frames end before the stated duration (times later than the
+    last frame's end) warns, naming the file and how many of the requested frames were past
+    its last frame; those repeat the last frame.
 
     Args:
         path (str): A video file.
@@ -129,6 +132,9 @@ def iter_video_frames(path: str, times: Sequence[float]) -> Iterator[np.ndarray]
 
     Yields:
         np.ndarray: uint8 ``[H, W, 3]`` RGB.
+
+    Raises:
+        ValueError: the video has no decodable frame.
     """
     if not times:
         return
@@ -139,11 +145,11 @@ def iter_video_frames(path: str, times: Sequence[float]) -> Iterator[np.ndarray]
         stream.thread_type = 'AUTO'
         start = container.start_time / av.time_base if container.start_time is not None \
             else None
-        pending, previous, count = 0, None, 0
+        rate = float(stream.average_rate or 0)
+        pending, previous, count, stamp = 0, None, 0, 0.0
         for frame in container.decode(stream):
             if frame.time is None:  # no timestamp: assume a constant rate
-                rate = float(stream.average_rate or 1)
-                stamp = count / rate
+                stamp = count / (rate or 1.0)
             else:
                 stamp = frame.time - (start if start is not None else 0.0)
             count += 1
@@ -157,8 +163,23 @@ def iter_video_frames(path: str, times: Sequence[float]) -> Iterator[np.ndarray]
         if previous is None:
             raise ValueError(f'video {path} has no decodable frames')
         last = previous.to_ndarray(format='rgb24')
+        end = stamp + _frame_seconds(previous, rate)
+        past = [t for t in times[pending:] if t > end + 1e-6]
+        if past:
+            warnings.warn(
+                f'video {path} ends at {end:.3f} s, before its stated duration: {len(past)} of '
+                f'the {len(times)} requested frames ({past[0]:.3f} s to {past[-1]:.3f} s) are '
+                'past its last frame and repeat that frame')
         for _ in range(pending, len(times)):
             yield last
+
+
+def _frame_seconds(frame, rate: float) -> float:
+    """How long a decoded frame is shown: its duration, else ``1 / rate``, else 0."""
+    duration = getattr(frame, 'duration', None)
+    if duration and frame.time_base is not None:
+        return float(duration * frame.time_base)
+    return 1.0 / rate if rate > 0 else 0.0
 
 
 class OverlayWriter:

@@ -37,12 +37,21 @@ in addition to the probability masks:
 Names and colours come from ``model.dataset_meta`` (``classes``, ``palette``; :func:`init_model`
 copies it from an mmengine checkpoint's ``meta.dataset_meta``); without it the names are
 ``class_{i}`` (``background`` for 0) and the colours AVSBench-semantic's bit palette.
+
+No partial or mixed outputs: :func:`segment_video` writes into a temporary folder
+``.{name}.incomplete-XXXXXX`` next to ``out_dir`` and moves it to ``out_dir`` only when every
+output is written; on an error it deletes that folder (only a killed process leaves it, under
+that name). A non-empty ``out_dir`` is refused unless ``overwrite=True``, which replaces the
+previous run's outputs (:data:`RUN_OUTPUTS`) at the end of a successful run; a folder holding
+anything else is never cleared (:func:`check_out_dir`).
 """
 import itertools
 import json
 import os
 import os.path as osp
+import shutil
 import sys
+import tempfile
 import warnings
 from dataclasses import dataclass
 from typing import Iterator, List, Optional, Sequence, Tuple
@@ -58,7 +67,13 @@ from ..visualization import class_style, draw_legend, overlay_labels, overlay_ma
 from .inference import inference_avs
 from .video import OverlayWriter, iter_video_frames, list_frame_files, probe_video, sample_times
 
-__all__ = ['VideoInputs', 'open_video_inputs', 'plan_windows', 'segment_video']
+__all__ = [
+    'VideoInputs', 'open_video_inputs', 'plan_windows', 'check_out_dir', 'segment_video',
+    'RUN_OUTPUTS'
+]
+
+#: The entries :func:`segment_video` writes in its output folder.
+RUN_OUTPUTS = ('masks', 'labels_rgb', 'overlay.mp4', 'summary.json')
 
 
 @dataclass
@@ -142,25 +157,102 @@ def plan_windows(times: Sequence[float], clip_seconds: int) -> List[Tuple[int, L
     return sorted(windows.items())
 
 
+def check_out_dir(out_dir: str, overwrite: bool = False) -> None:
+    """Checks that :func:`segment_video` may write to ``out_dir``.
+
+    Args:
+        out_dir (str): The output folder.
+        overwrite (bool): Whether the outputs of an earlier run in ``out_dir`` may be
+            replaced. Defaults to False.
+
+    Raises:
+        FileExistsError: ``out_dir`` is a file; or a non-empty folder and not ``overwrite``;
+            or (``overwrite``) it holds entries that :func:`segment_video` does not write.
+    """
+    if not osp.exists(out_dir):
+        return
+    if not osp.isdir(out_dir):
+        raise FileExistsError(f'--out {out_dir} is a file, not a folder')
+    entries = sorted(os.listdir(out_dir))
+    if not entries:
+        return
+    if not overwrite:
+        raise FileExistsError(
+            f'--out folder {out_dir} is not empty ({", ".join(entries[:5])}'
+            f'{", ..." if len(entries) > 5 else ""}); give an empty or new folder, or '
+            '--overwrite to replace the outputs of an earlier run')
+    foreign = [e for e in entries if e not in RUN_OUTPUTS]
+    if foreign:
+        raise FileExistsError(
+            f'--out folder {out_dir} holds files that infer.py does not write '
+            f'({", ".join(foreign[:5])}{", ..." if len(foreign) > 5 else ""}); '
+            '--overwrite only replaces an earlier run\'s outputs '
+            f'({", ".join(RUN_OUTPUTS)}): choose another --out')
+
+
+def _move_into_place(tmp_dir: str, out_dir: str) -> None:
+    """Replaces ``out_dir`` (absent, empty or an earlier run's outputs) by ``tmp_dir``."""
+    old = None
+    if osp.isdir(out_dir):
+        if os.listdir(out_dir):
+            old = tempfile.mkdtemp(prefix=f'.{osp.basename(out_dir)}.old-',
+                                   dir=osp.dirname(out_dir))
+            os.replace(out_dir, osp.join(old, 'out'))
+        else:
+            os.rmdir(out_dir)
+    os.replace(tmp_dir, out_dir)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
 def segment_video(model: nn.Module, inputs: VideoInputs, out_dir: str, overlay: bool = True,
-                  info: Optional[dict] = None, progress: bool = True) -> dict:
+                  info: Optional[dict] = None, progress: bool = True,
+                  overwrite: bool = False) -> dict:
     """Segments every sampled frame, window by window, and writes the outputs to ``out_dir``.
 
     The outputs are listed in the module docstring; semantic models (``K > 2`` classes) add
-    colour PNGs of the classes and the class names and fractions to the summary.
+    colour PNGs of the classes and the class names and fractions to the summary. They are
+    written to a temporary folder next to ``out_dir`` (``.{name}.incomplete-XXXXXX``), moved
+    to ``out_dir`` at the end, and deleted on an error.
 
     Args:
         model (nn.Module): A segmentor from :func:`init_model`.
         inputs (VideoInputs): From :func:`open_video_inputs`.
-        out_dir (str): The output folder (created).
+        out_dir (str): The output folder (created; absent or empty unless ``overwrite``).
         overlay (bool): Also write ``overlay.mp4``. Defaults to True.
         info (dict, optional): Entries to put first in the summary (e.g. config, checkpoint,
             inputs).
         progress (bool): Show a progress bar (one step per window). Defaults to True.
+        overwrite (bool): Replace the outputs of an earlier run in ``out_dir`` (after this
+            run succeeded). Defaults to False: a non-empty ``out_dir`` is an error.
 
     Returns:
         dict: The summary, as written to ``summary.json``.
+
+    Raises:
+        FileExistsError: ``out_dir`` may not be written (:func:`check_out_dir`).
     """
+    out_dir = osp.abspath(out_dir)
+    check_out_dir(out_dir, overwrite)
+    parent = osp.dirname(out_dir)
+    os.makedirs(parent, exist_ok=True)
+    tmp_dir = tempfile.mkdtemp(prefix=f'.{osp.basename(out_dir)}.incomplete-', dir=parent)
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp_dir, 0o777 & ~umask)  # mkdtemp's 0700 -> as os.makedirs would create
+        summary = _segment_into(model, inputs, tmp_dir, overlay, info, progress)
+        check_out_dir(out_dir, overwrite)  # nothing else wrote there in the meantime
+        _move_into_place(tmp_dir, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+        raise
+    return summary
+
+
+def _segment_into(model: nn.Module, inputs: VideoInputs, out_dir: str, overlay: bool,
+                  info: Optional[dict], progress: bool) -> dict:
+    """The work of :func:`segment_video`, writing into ``out_dir`` (a fresh folder)."""
     times, wave, fps = inputs.times, inputs.wave, inputs.fps
     clip_seconds = int(model.decode_head.clip_seconds)
     windows = plan_windows(times, clip_seconds)

@@ -2,17 +2,32 @@
 
 ``Runner.from_cfg`` reads a fixed set of top-level keys and ignores every other one, so a
 typo such as ``train_dataloder`` would train without the intended loader settings. Configs
-also define their own helper variables (``crop_size``, ``data_root`` ...), so an unknown key
-is only an error when it is a near miss of a key the runner reads.
+also define their own helper variables (``crop_size``, ``wav_test_pipeline``,
+``s4_train_dataloader`` ...), so an unknown key is only an error when it is a near miss of a
+key the runner reads:
+
+- it is one edit (insertion, deletion, substitution or swap of two neighbouring characters)
+  away from a known key of at least 6 characters (``trian_cfg``, ``val_evalutor``,
+  ``defualt_hooks``), or two edits away from a known key of at least 12 characters
+  (``trian_dataloder``);
+- and it does not contain a known key (of at least 6 characters) whole: names that merely
+  extend a key (``s4_`` + ``train_dataloader``, ``wav_`` + ``test_pipeline``,
+  ``train_pipeline`` + ``_fast``, ``test_pipeline2``) are helpers.
+
+A helper variable that is still reported is silenced by starting its name with ``_``
+(``_val_cgf = ...``): such names are never checked. mmengine keeps single-underscore
+top-level names in the config (it drops only ``__`` names) and the runner ignores them, so the
+variable can still be used in the config file.
 """
-import difflib
-from typing import Iterable, List
+from typing import Iterable, List, Optional
 
 from mmengine.config import Config
 
-__all__ = ['RUNNER_KEYS', 'check_config_keys']
+__all__ = ['RUNNER_KEYS', 'check_config_keys', 'near_miss']
 
-#: Top-level keys that mmengine's ``Runner.from_cfg`` and the mmseg tools read.
+#: Top-level keys that mmengine's ``Runner.from_cfg`` and the mmseg tools read
+#: (``vis_backends`` is not one: the runner reads ``visualizer``, and mmseg's runtime configs
+#: use ``vis_backends`` as a helper variable).
 RUNNER_KEYS = frozenset({
     'model', 'work_dir', 'train_dataloader', 'val_dataloader', 'test_dataloader',
     'train_cfg', 'val_cfg', 'test_cfg', 'auto_scale_lr', 'optim_wrapper',
@@ -20,29 +35,82 @@ RUNNER_KEYS = frozenset({
     'custom_hooks', 'data_preprocessor', 'load_from', 'resume', 'launcher',
     'env_cfg', 'log_processor', 'log_level', 'visualizer', 'default_scope',
     'randomness', 'experiment_name', 'cfg', 'custom_imports', 'model_wrapper_cfg',
-    'compile', 'runner_type', 'vis_backends', 'tta_model', 'tta_pipeline',
-    'find_unused_parameters', 'sync_bn', 'train_pipeline', 'test_pipeline'
+    'compile', 'runner_type', 'tta_model', 'tta_pipeline',
+    'find_unused_parameters', 'sync_bn', 'train_pipeline', 'test_pipeline',
+    # AVSRunner: let load_from load a checkpoint that does not fit the model entirely.
+    'load_from_partial'
 })
+
+#: Known keys shorter than this are ignored by the check (``mode`` is a fine helper name next
+#: to ``model``, and every ``*_cfg`` contains ``cfg``).
+_MIN_KEY_LEN = 6
+#: Known keys at least this long also match at two edits.
+_TWO_EDIT_KEY_LEN = 12
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Optimal-string-alignment distance: insertions, deletions, substitutions, swaps."""
+    prev2: List[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        row = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            row[j] = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                row[j] = min(row[j], prev2[j - 2] + 1)
+        prev2, prev = prev, row
+    return prev[-1]
+
+
+def near_miss(key: str, known: Iterable[str] = RUNNER_KEYS) -> Optional[str]:
+    """The known key that ``key`` looks like a misspelling of, if any.
+
+    Args:
+        key (str): A top-level config name that is not a known key.
+        known (Iterable[str]): The keys the runner reads.
+
+    Returns:
+        str | None: The closest known key (ties: alphabetical), or None when ``key`` starts
+        with ``_``, is or contains a known key of 6+ characters whole, or is not within one
+        edit (two for known keys of 12+ characters) of such a key.
+    """
+    known = sorted(k for k in set(known) if len(k) >= _MIN_KEY_LEN)
+    if key in known or key.startswith('_') or any(k in key for k in known):
+        return None
+    best, best_dist = None, None
+    for candidate in known:
+        limit = 2 if len(candidate) >= _TWO_EDIT_KEY_LEN else 1
+        if abs(len(candidate) - len(key)) > limit:
+            continue
+        dist = _edit_distance(key, candidate)
+        if dist <= limit and (best_dist is None or dist < best_dist):
+            best, best_dist = candidate, dist
+    return best
 
 
 def check_config_keys(cfg: Config, known: Iterable[str] = RUNNER_KEYS) -> None:
     """Raises ``KeyError`` for top-level keys that look like misspelt runner keys.
+
+    See the module docstring for what counts as a near miss; names starting with ``_`` are
+    never reported.
 
     Args:
         cfg (Config): a loaded config.
         known (Iterable[str]): the keys the runner reads.
 
     Raises:
-        KeyError: naming the config file, the unknown key and the key it resembles.
+        KeyError: naming the config file, the unknown keys, the keys they resemble and how to
+            keep a helper variable of that name.
     """
     known = set(known)
     problems: List[str] = []
     for key in cfg.keys():
-        if key in known or key.startswith('_'):
-            continue
-        close = difflib.get_close_matches(key, known, n=1, cutoff=0.85)
+        close = near_miss(key, known)
         if close:
-            problems.append(f'{key!r} (did you mean {close[0]!r}?)')
+            problems.append(f'{key!r} (did you mean {close!r}?)')
     if problems:
         raise KeyError(f'{cfg.filename}: unknown top-level config key(s) '
-                       f'{", ".join(problems)}; the runner would ignore them.')
+                       f'{", ".join(problems)}; the runner would ignore them. Fix the '
+                       'spelling, or if it is a helper variable of the config, rename it or '
+                       'start its name with "_" (e.g. "_name"), which the check skips.')
