@@ -4,7 +4,7 @@
 #   python tools/make_synthetic_avsbench.py --out data/synthetic/avss --subset avss --videos 16
 _base_ = [
     './_base_/models/transavs_tiny.py', './_base_/datasets/avsbench_semantic.py',
-    './_base_/schedules/schedule_avss_32k.py', './_base_/default_runtime.py'
+    './_base_/schedules/schedule_tiny_1k.py', './_base_/default_runtime.py'
 ]
 data_root = 'data/synthetic/avss'
 crop_size = (96, 96)  # (w, h)
@@ -25,19 +25,6 @@ train_dataloader = dict(
 val_dataloader = dict(
     tiny_loader, dataset=dict(data_root=data_root, pipeline=test_pipeline))
 test_dataloader = val_dataloader
-# From scratch: a larger learning rate and no backbone multiplier.
-optim_wrapper = dict(
-    optimizer=dict(lr=0.0005),
-    paramwise_cfg=dict(custom_keys={'backbone': dict(lr_mult=1.0, decay_mult=1.0)}))
-max_iters = 1000
-param_scheduler = [dict(type='PolyLR', eta_min=0, power=0.9, begin=0, end=max_iters,
-                        by_epoch=False)]
-train_cfg = dict(max_iters=max_iters, val_interval=500)
-default_hooks = dict(
-    logger=dict(interval=20),
-    checkpoint=dict(interval=500, max_keep_ckpts=2))
-custom_hooks = [
-    dict(type='ConfidenceThresholdHook', a=0.55, b=0.65, n_iter=max_iters // 18, num_steps=18)
-]
+default_hooks = dict(checkpoint=dict(save_best='mIoU'))
 env_cfg = dict(cudnn_benchmark=False)
 randomness = dict(seed=0)
