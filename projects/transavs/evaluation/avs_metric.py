@@ -11,6 +11,15 @@ from prettytable import PrettyTable
 
 from .clip_scores import score_frames, summarize_clips
 from .mask_io import write_prob_png
+from .robustness import (
+    POSITIVE,
+    add_robustness_scores,
+    clip_condition,
+    fpr_metrics,
+    frame_foreground_fractions,
+    robustness_table,
+    split_by_condition,
+)
 from .sample_fields import frame_flags, safe_join, sample_field, sample_maps
 
 __all__ = ['AVSMetric']
@@ -51,6 +60,15 @@ class AVSMetric(BaseMetric):
     clips (distributed samplers pad the dataset) are counted once. A table per category is
     logged.
 
+    Negative audio (AVSBench-Robust; :mod:`~projects.transavs.evaluation.robustness`): a clip
+    whose meta information has ``audio_condition`` other than ``'positive'`` (set by the
+    negative-audio transforms ``SilenceAudio``, ``NoiseAudio``, ``OffScreenAudio``) is not
+    scored for J and F; its frames give the false positive rate, the mean fraction of pixels
+    with ``pred_fg_prob > 0.5``: ``FPR/{condition}`` (and ``{subset}/FPR/{condition}``).
+    When positive and negative clips are evaluated together, ``G-FPR``, ``G-mJ`` and
+    ``G-mF`` are added (``RobustnessTestLoop`` runs one pass per condition and combines
+    them the same way).
+
     Args:
         fscore_batch_videos (int): clips per batch of the official mF (official test
             script: 4).
@@ -59,7 +77,8 @@ class AVSMetric(BaseMetric):
         output_dir (str, optional): if set, every evaluated frame's foreground probability is
             written as an 8-bit PNG (probability x 255) at ``output_dir/<mask_rel_path>``,
             the ground-truth mask's path relative to the split's mask folder;
-            ``tools/evaluate_masks.py`` scores such a folder.
+            ``tools/evaluate_masks.py`` scores such a folder. Clips with negative audio go
+            to ``output_dir/{condition}/<mask_rel_path>``.
         keep_results (bool): not used: mmseg's own ``tools/test.py --out`` passes it (with
             ``output_dir``), so it is accepted; PNGs written to ``output_dir`` are always
             kept.
@@ -114,17 +133,25 @@ class AVSMetric(BaseMetric):
             index_t = torch.tensor(index, dtype=torch.long, device=prob.device)
             prob_v = prob.index_select(0, index_t).float()  # [n, H, W]
             gt_v = gt.index_select(0, index_t)
-            stats = score_frames(prob_v, gt_v, self.num_thresholds, self.beta2)
+            condition = clip_condition(data_sample)
+            if condition == POSITIVE:
+                stats = score_frames(prob_v, gt_v, self.num_thresholds, self.beta2)
+            else:  # negative audio: only the false positive rate (official: prob > 0.5)
+                stats = dict(fpr=frame_foreground_fractions(prob_v > 0.5))
             stats.update(
+                condition=condition,
                 sample_idx=int(_get(data_sample, 'sample_idx')),
                 split=data_sample.get('split'),
                 subset=data_sample.get('subset'),
                 category=data_sample.get('category'))
             self.results.append(stats)
             if self.output_dir is not None:
-                self._write_frames(data_sample, prob, index)
+                root = (self.output_dir if condition == POSITIVE else
+                        safe_join(self.output_dir, condition, _NAME))
+                self._write_frames(data_sample, prob, index, root)
 
-    def _write_frames(self, data_sample: dict, prob: torch.Tensor, index: List[int]) -> None:
+    def _write_frames(self, data_sample: dict, prob: torch.Tensor, index: List[int],
+                      root: str) -> None:
         rel_paths = _get(data_sample, 'mask_rel_paths')
         name = data_sample.get('video_name')
         if len(rel_paths) != prob.shape[0]:
@@ -136,7 +163,7 @@ class AVSMetric(BaseMetric):
             if rel_paths[i] is None:
                 raise ValueError(f'AVSMetric: video {name!r}: frame {i + 1} is annotated but its '
                                  'mask_rel_paths entry is None; cannot name its output PNG')
-            write_prob_png(safe_join(self.output_dir, rel_paths[i], _NAME), prob[i])
+            write_prob_png(safe_join(root, rel_paths[i], _NAME), prob[i])
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
         """Orders clips by ``(subset, split, sample_idx)`` (once each) and summarises them.
@@ -146,19 +173,36 @@ class AVSMetric(BaseMetric):
 
         Returns:
             dict: ``mJ``, ``mF``, ``mF_dataset`` (fractions), ``frames`` and, with several
-            subsets, the same three per subset as ``{subset}/{name}``.
+            subsets, the same three per subset as ``{subset}/{name}``, from the positive
+            clips (when there are any); ``FPR/{condition}`` of each negative condition; with
+            both, ``G-FPR``, ``G-mJ``, ``G-mF``.
         """
         clips = OrderedDict()
         def key(clip):
-            return (str(clip.get('subset')), str(clip.get('split')), clip['sample_idx'])
+            return (str(clip.get('condition', POSITIVE)), str(clip.get('subset')),
+                    str(clip.get('split')), clip['sample_idx'])
 
         for clip in sorted(results, key=key):
             clips.setdefault(key(clip), clip)
-        clips = list(clips.values())
+        clips, negatives = split_by_condition(list(clips.values()))
         if self.output_dir is not None:
             print_log(f'AVSMetric: prediction PNGs written to {self.output_dir}',
                       logger='current')
+        metrics = self._positive_metrics(clips) if clips or not negatives else {}
+        subsets = sorted({str(c['subset']) for group in negatives.values() for c in group} |
+                         {str(c['subset']) for c in clips})
+        metrics.update(fpr_metrics(negatives, subsets))
+        if clips and negatives:
+            add_robustness_scores(metrics, list(negatives), ('mJ', 'mF'), subsets)
+        if negatives:
+            table = robustness_table(metrics, list(negatives), ('mJ', 'mF') if clips else (),
+                                     subsets if len(subsets) > 1 else None)
+            print_log('negative audio (false positive rates):', logger='current')
+            print_log('\n' + table.get_string(), logger='current')
+        return metrics
 
+    def _positive_metrics(self, clips: list) -> Dict[str, float]:
+        """mJ / mF / mF_dataset / frames (and per subset) of the positive clips."""
         metrics = summarize_clips(clips, self.fscore_batch_videos)
         # mmengine's log processor drops integer metrics from the json logs; keep a float.
         metrics['frames'] = float(metrics['frames'])

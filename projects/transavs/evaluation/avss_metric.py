@@ -12,6 +12,15 @@ from prettytable import PrettyTable
 
 from ..datasets.semantic_palette import bit_palette
 from .mask_io import write_palette_png
+from .robustness import (
+    POSITIVE,
+    add_robustness_scores,
+    clip_condition,
+    fpr_metrics,
+    frame_foreground_fractions,
+    robustness_table,
+    split_by_condition,
+)
 from .sample_fields import frame_flags, safe_join, sample_field, sample_maps
 from .semantic_scores import class_table, frame_class_stats, summarize_classes
 
@@ -59,6 +68,14 @@ class AVSSMetric(BaseMetric):
     (distributed samplers pad the dataset) are counted once. A table of the classes counted
     at least once and a summary table are logged.
 
+    Negative audio (AVSBench-Robust; :mod:`~projects.transavs.evaluation.robustness`): a clip
+    whose meta information has ``audio_condition`` other than ``'positive'`` is not scored
+    for IoU and F; its real annotated frames (``gt_valid`` and not ``frame_padded``: the
+    black padding frames would only dilute it) give the false positive rate, the mean
+    fraction of pixels predicted as any class but background: ``FPR/{condition}`` (and
+    ``{subset}/FPR/{condition}``). With positive and negative clips evaluated together,
+    ``G-FPR``, ``G-mIoU`` and ``G-mF`` are added.
+
     Args:
         num_classes (int, optional): ``K``, background included. Defaults to the number of
             ``dataset_meta['classes']`` (the dataset's ``label2idx.json``).
@@ -71,7 +88,8 @@ class AVSSMetric(BaseMetric):
             is written as an RGB palette PNG (``bit_palette(K)``) at
             ``output_dir/<mask_rel_path>`` (``{label}/{uid}/labels_rgb/{i}.png``, as the
             release's labels); padded frames are not written. ``tools/evaluate_masks.py
-            --task avss`` scores such a folder.
+            --task avss`` scores such a folder. Clips with negative audio go to
+            ``output_dir/{condition}/<mask_rel_path>``.
         keep_results (bool): not used: mmseg's own ``tools/test.py --out`` passes it (with
             ``output_dir``), so it is accepted; PNGs written to ``output_dir`` are kept.
         collect_device (str): device used to collect results across processes, 'cpu' or
@@ -144,26 +162,36 @@ class AVSSMetric(BaseMetric):
             num_frames = pred.shape[0]
             valid = frame_flags(data_sample, 'gt_valid', num_frames, True, _NAME)
             padded = frame_flags(data_sample, 'frame_padded', num_frames, False, _NAME)
-            index = [i for i in range(num_frames)
-                     if valid[i] or (padded[i] and self.evaluate_padded)]
+            condition = clip_condition(data_sample)
+            if condition == POSITIVE:
+                index = [i for i in range(num_frames)
+                         if valid[i] or (padded[i] and self.evaluate_padded)]
+            else:
+                index = [i for i in range(num_frames) if valid[i] and not padded[i]]
             index_t = torch.tensor(index, dtype=torch.long, device=pred.device)
-            try:
-                stats = frame_class_stats(pred.index_select(0, index_t),
-                                          gt.index_select(0, index_t), num_classes,
-                                          self.beta2, self.ignore_index)
-            except ValueError as err:
-                raise ValueError(f'{_NAME}: video {name!r}: {err}') from None
+            if condition == POSITIVE:
+                try:
+                    stats = frame_class_stats(pred.index_select(0, index_t),
+                                              gt.index_select(0, index_t), num_classes,
+                                              self.beta2, self.ignore_index)
+                except ValueError as err:
+                    raise ValueError(f'{_NAME}: video {name!r}: {err}') from None
+            else:  # negative audio: only the false positive rate
+                stats = dict(fpr=frame_foreground_fractions(pred.index_select(0, index_t) != 0))
             stats.update(
+                condition=condition,
                 sample_idx=int(_get(data_sample, 'sample_idx')),
                 split=data_sample.get('split'),
                 subset=data_sample.get('subset'))
             self.results.append(stats)
             if self.output_dir is not None:
                 real = [i for i in index if not padded[i]]
-                self._write_frames(data_sample, pred, real, num_classes)
+                root = (self.output_dir if condition == POSITIVE else
+                        safe_join(self.output_dir, condition, _NAME))
+                self._write_frames(data_sample, pred, real, num_classes, root)
 
     def _write_frames(self, data_sample: dict, pred: torch.Tensor, index: List[int],
-                      num_classes: int) -> None:
+                      num_classes: int, root: str) -> None:
         rel_paths = _get(data_sample, 'mask_rel_paths')
         name = data_sample.get('video_name')
         if len(rel_paths) != pred.shape[0]:
@@ -177,7 +205,7 @@ class AVSSMetric(BaseMetric):
                 raise ValueError(f'{_NAME}: video {name!r}: frame {i + 1} is evaluated but '
                                  'its mask_rel_paths entry is None; cannot name its output '
                                  'PNG')
-            write_palette_png(safe_join(self.output_dir, rel_paths[i], _NAME), pred[i],
+            write_palette_png(safe_join(root, rel_paths[i], _NAME), pred[i],
                               self._palette)
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
@@ -189,19 +217,37 @@ class AVSSMetric(BaseMetric):
 
         Returns:
             dict: ``mIoU``, ``mF``, ``mIoU_present``, ``mF_present`` (fractions),
-            ``frames`` and, with several subsets, ``{subset}/mIoU`` and ``{subset}/mF``.
+            ``frames`` and, with several subsets, ``{subset}/mIoU`` and ``{subset}/mF``, of
+            the positive clips (when there are any); ``FPR/{condition}`` of each negative
+            condition; with both, ``G-FPR``, ``G-mIoU``, ``G-mF``.
         """
         def key(clip):
-            return (str(clip.get('subset')), str(clip.get('split')), clip['sample_idx'])
+            return (str(clip.get('condition', POSITIVE)), str(clip.get('subset')),
+                    str(clip.get('split')), clip['sample_idx'])
 
         clips = OrderedDict()
         for clip in sorted(results, key=key):
             clips.setdefault(key(clip), clip)
-        clips = list(clips.values())
+        clips, negatives = split_by_condition(list(clips.values()))
         if self.output_dir is not None:
             print_log(f'{_NAME}: prediction PNGs written to {self.output_dir}',
                       logger='current')
+        metrics = self._positive_metrics(clips) if clips or not negatives else {}
+        subsets = sorted({str(c['subset']) for group in negatives.values() for c in group} |
+                         {str(c['subset']) for c in clips})
+        metrics.update(fpr_metrics(negatives, subsets))
+        if clips and negatives:
+            add_robustness_scores(metrics, list(negatives), ('mIoU', 'mF'), subsets)
+        if negatives:
+            table = robustness_table(metrics, list(negatives),
+                                     ('mIoU', 'mF') if clips else (),
+                                     subsets if len(subsets) > 1 else None)
+            print_log('negative audio (false positive rates):', logger='current')
+            print_log('\n' + table.get_string(), logger='current')
+        return metrics
 
+    def _positive_metrics(self, clips: list) -> Dict[str, float]:
+        """The official metrics (and per subset) of the positive clips."""
         summary = self._summarize(clips)
         metrics = {k: summary[k] for k in ('mIoU', 'mF', 'mIoU_present', 'mF_present')}
         # mmengine's log processor drops integer metrics from the json logs; keep a float.

@@ -107,5 +107,8 @@ class AVSVisualizationHook(Hook):
             return
         for sample in outputs:
             self._test_index += 1
-            self._draw(sample, str(sample.metainfo.get('video_name', self._test_index)),
-                       self._test_index, getattr(runner, 'visualizer', None))
+            name = str(sample.metainfo.get('video_name', self._test_index))
+            condition = sample.metainfo.get('audio_condition')
+            if condition and condition != 'positive':  # negative audio: its own pictures
+                name = f'{condition}_{name}'
+            self._draw(sample, name, self._test_index, getattr(runner, 'visualizer', None))
