@@ -65,7 +65,8 @@ def test_ms3_exact_layout(ms3):
     root, plans = ms3
     rows = _read_csv(root, 'ms3')
     assert rows[0][0] == 'name' and rows[0][-1] == 'split'
-    expected = {'ms3_meta_data.csv'}
+    # + the clips' sounding categories, which the official MS3 release does not have
+    expected = {'ms3_meta_data.csv', 'ms3_categories.csv'}
     for row in rows[1:]:
         name, split = row[0], row[-1]
         for i in range(1, 6):
@@ -74,6 +75,13 @@ def test_ms3_exact_layout(ms3):
         expected.add(f'ms3_data/audio_wav/{split}/{name}.wav')
         expected.add(f'ms3_data/audio_log_mel/{split}/{name}.pkl')
     assert _all_files(root) == expected and len(rows) == 1 + 3 * VIDEOS
+    with open(osp.join(root, 'ms3_categories.csv')) as f:
+        categories = [line.strip().split(',') for line in f]
+    assert categories[0] == ['vid', 'a_obj']
+    assert [row[0] for row in categories[1:]] == [row[0] for row in rows[1:]]
+    for plan, (_, a_obj) in zip(plans, categories[1:]):
+        assert a_obj.split('_') == list(dict.fromkeys(
+            c.replace('_', '-') for c in plan.sounding_categories))
 
 
 def test_file_formats(s4, ms3):
@@ -195,7 +203,7 @@ def test_deterministic_for_a_seed(tmp_path):
     for out, seed in (('a', 0), ('b', 0), ('c', 1)):
         tool.generate_dataset(str(tmp_path / out), 'ms3', 2, splits=['val'], seed=seed, size=64)
     files = _all_files(str(tmp_path / 'a'))
-    assert files == _all_files(str(tmp_path / 'b')) and len(files) == 1 + 2 * 12
+    assert files == _all_files(str(tmp_path / 'b')) and len(files) == 2 + 2 * 12
     for rel in files:
         if rel.endswith('.pkl'):  # pickled tensors embed a memory address: compare values
             assert torch.equal(load_tensor_pickle(tmp_path / 'a' / rel),

@@ -38,6 +38,9 @@ class AVSBenchDataset(BaseDataset):
     - ``gt_valid`` (list[bool], ``T``): which frames are annotated.
     - ``audio_path`` (str): the wav; ``log_mel_path`` (str): the official log-mel ``.pkl``;
       ``log_mel_cache_path`` (str): our ``.npy`` cache (``tools/extract_log_mel.py``).
+    - ``sounding_categories`` (list[str] | None): the categories of the sounding objects
+      (S4: ``[category]``; MS3: from ``category_file``, else None), which the off-screen
+      negative audio (``OffScreenAudio``) needs.
 
     Subclasses set ``SUBSET``, ``CATEGORY_COLUMN`` (None when the CSV has no category) and
     ``METAINFO`` (``classes=('background', 'sounding')``, ``palette`` and ``subset``).
@@ -62,6 +65,13 @@ class AVSBenchDataset(BaseDataset):
             dataset without it. Defaults to True.
         ann_file (str, optional): The meta CSV; a relative path is taken relative to
             ``data_root``. Defaults to the layout's ``{subset}_meta_data.csv``.
+        category_file (str, optional): A CSV of the clips' sounding categories, columns by
+            name ``vid`` (the video name) and ``a_obj`` (the categories joined by ``'_'``);
+            AVSBench-semantic's ``metadata.csv`` is such a file (with a ``label`` column, only
+            its ``v1m`` rows are read for MS3, ``v1s`` for S4). A relative path is taken
+            relative to ``data_root``. It sets ``sounding_categories`` (MS3's meta CSV has
+            none; S4's CSV category is used otherwise). Every clip of the split must be in it.
+            Defaults to None.
         **kwargs: :class:`~mmengine.dataset.BaseDataset` arguments (``metainfo``,
             ``test_mode``, ``lazy_init``, ``serialize_data``, ``indices``, ``max_refetch``,
             ``filter_cfg``).
@@ -80,6 +90,7 @@ class AVSBenchDataset(BaseDataset):
                  log_mel_cache_root: Optional[str] = None,
                  check_files: Union[bool, Sequence[str]] = True,
                  ann_file: Optional[str] = None,
+                 category_file: Optional[str] = None,
                  **kwargs) -> None:
         if self.SUBSET not in layout.SUBSETS:
             raise TypeError(f'{type(self).__name__} must set SUBSET to one of {layout.SUBSETS}; '
@@ -94,6 +105,8 @@ class AVSBenchDataset(BaseDataset):
         self.num_frames = num_frames
         self.log_mel_cache_root = data_root if log_mel_cache_root is None else log_mel_cache_root
         self.check_files = self._checked_keys(check_files)
+        self.category_file = (None if category_file is None else
+                              osp.join(data_root, category_file))
         if ann_file is None:
             # Relative to data_root: BaseDataset joins it.
             ann_file = osp.relpath(layout.meta_csv_path(data_root, self.SUBSET), data_root)
@@ -222,11 +235,49 @@ class AVSBenchDataset(BaseDataset):
             log_mel_cache_path=layout.log_mel_npy_path(self.log_mel_cache_root, subset, split,
                                                        name, category))
 
+    def _read_category_file(self, names: Sequence[str]) -> Dict[str, List[str]]:
+        """``{video name: sounding categories}`` for ``names`` from ``category_file``.
+
+        Raises:
+            FileNotFoundError: the file does not exist.
+            KeyError: it lacks the ``vid`` or ``a_obj`` column.
+            ValueError: a clip of ``names`` is not in it.
+        """
+        owner, path = type(self).__name__, self.category_file
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'{owner}: category_file not found: {path}')
+        label = {'s4': 'v1s', 'ms3': 'v1m'}[self.SUBSET]
+        with open(path, newline='', encoding='utf-8') as f:
+            reader = csv.DictReader(f)
+            header = [h.strip() for h in reader.fieldnames or []]
+            if 'vid' not in header or 'a_obj' not in header:
+                raise KeyError(f'{owner}: category_file {path} needs the columns vid and a_obj '
+                               f'(as AVSBench-semantic\'s metadata.csv); got {header}')
+            found = {}
+            for row in reader:
+                row = {(k or '').strip(): (v or '').strip() for k, v in row.items()}
+                if 'label' in row and row['label'] and row['label'] != label:
+                    continue
+                found[row['vid']] = [c for c in row['a_obj'].split('_') if c]
+        missing = [n for n in names if n not in found]
+        if missing:
+            raise ValueError(f'{owner}: category_file {path} has no row for {len(missing)} of '
+                             f'the {len(names)} {self.split} clips (e.g. {missing[:5]}); every '
+                             'clip needs its sounding categories (column a_obj)')
+        return {n: found[n] for n in names}
+
     def load_data_list(self) -> List[dict]:
         """One data info per clip of the split, in meta-CSV order."""
         data_list = [self._clip_info(v['name'], v['category']) for v in self._read_meta_csv()]
+        categories = (self._read_category_file([info['video_name'] for info in data_list])
+                      if self.category_file else {})
         for idx, info in enumerate(data_list):
             info['sample_idx'] = idx
+            if info['video_name'] in categories:
+                info['sounding_categories'] = categories[info['video_name']]
+            else:
+                info['sounding_categories'] = ([info['category']] if info['category']
+                                               else None)
         if self.check_files:
             self._check_files_exist(data_list)
         return data_list

@@ -37,7 +37,8 @@ class AVSBenchSemanticDataset(BaseDataset):
       of one length: use ``subsets`` of one length, or one clip per batch).
 
     One data info per clip, in CSV order: ``video_name`` (the ``uid``), ``vid``, ``category``
-    (``a_obj``), ``subset`` (the ``label``), ``split``, ``num_frames`` and ``clip_seconds``
+    (``a_obj``), ``sounding_categories`` (``a_obj`` split at ``'_'``, None without it),
+    ``subset`` (the ``label``), ``split``, ``num_frames`` and ``clip_seconds``
     (``T``), ``num_classes`` (``K``), ``frame_paths`` (``[T]``, None where padded),
     ``frame_padded``, ``gt_valid`` (``[T]`` bool), ``mask_paths`` (``[T]``, None where
     unlabelled), ``mask_rel_paths`` (``{label}/{uid}/labels_rgb/{i}.png`` relative to
@@ -166,6 +167,9 @@ class AVSBenchSemanticDataset(BaseDataset):
             video_name=uid,
             vid=row.get('vid'),
             category=row.get('a_obj'),
+            # the off-screen negative audio compares these (class names hold no '_')
+            sounding_categories=([c for c in row['a_obj'].split('_') if c]
+                                 if row.get('a_obj') else None),
             subset=subset,
             split=self.split,
             num_frames=num_frames,

@@ -51,12 +51,13 @@ from .semantic import (
     write_semantic_meta,
     write_semantic_video,
 )
-from .writer import write_meta_csv, write_video
+from .writer import CATEGORY_FILE, write_category_file, write_meta_csv, write_video
 
 __all__ = [
     'CATEGORIES', 'SHAPES', 'NUM_FRAMES', 'SAMPLE_RATE', 'CLIP_SECONDS', 'ObjectPlan',
     'VideoPlan', 'category_colour', 'category_shape', 'category_sound_params', 'plan_video',
     'plan_dataset', 'render_frames', 'render_audio', 'write_video', 'write_meta_csv',
+    'write_category_file', 'CATEGORY_FILE',
     'generate_dataset', 'SEMANTIC_CATEGORIES', 'NUM_LOOKS', 'PLANNED_SUBSETS',
     'DEFAULT_DISTRACTORS', 'DEFAULT_SOUNDING', 'category_index', 'render_owners',
     'class_index', 'owners_to_labels', 'render_semantic', 'DEFAULT_FRAME_SIZE', 'META_FIELDS',

@@ -7,7 +7,7 @@ from mmengine.utils import ProgressBar
 from .. import avsbench_layout as layout
 from .categories import CATEGORIES
 from .plan import VideoPlan, plan_dataset
-from .writer import write_meta_csv, write_video
+from .writer import write_category_file, write_meta_csv, write_video
 
 __all__ = ['generate_dataset']
 
@@ -22,7 +22,10 @@ def generate_dataset(data_root: str, subset: str,
     """Writes a synthetic subset under ``data_root``; deterministic for a seed.
 
     Names are ``syn_{subset}_{index:06d}`` with the index counted over the written splits in
-    the order train, val, test. The arguments are checked before anything is written.
+    the order train, val, test. The arguments are checked before anything is written. MS3
+    also gets ``ms3_categories.csv`` (:func:`~.writer.write_category_file`): its clips'
+    sounding categories, which the official MS3 CSV lacks and the off-screen negative audio
+    needs (the datasets' ``category_file``).
 
     Args:
         data_root (str): The subset's root (where ``{subset}_meta_data.csv`` goes).
@@ -76,6 +79,8 @@ def generate_dataset(data_root: str, subset: str,
 
     plans = plan_dataset(subset, splits, counts, seed, num_categories, distractors, sounding)
     write_meta_csv(plans, data_root, subset)
+    if subset == 'ms3':  # the clips' sounding categories (MS3's meta CSV has none)
+        write_category_file(plans, data_root)
     bar = ProgressBar(len(plans), file=sys.stdout) if progress else None
     for plan in plans:
         write_video(plan, data_root, size=size)

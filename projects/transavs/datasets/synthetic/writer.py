@@ -19,7 +19,11 @@ from ..transforms.vggish_frontend import pad_or_crop_examples, waveform_to_examp
 from .plan import NUM_FRAMES, SAMPLE_RATE, VideoPlan
 from .render import render_audio, render_frames
 
-__all__ = ['write_video', 'write_meta_csv']
+__all__ = ['write_video', 'write_meta_csv', 'write_category_file', 'CATEGORY_FILE']
+
+#: the synthetic MS3 set's category file (not part of the official release; the real source
+#: of MS3 clips' sounding categories is AVSBench-semantic's metadata.csv, its v1m rows)
+CATEGORY_FILE = 'ms3_categories.csv'
 
 
 def write_video(plan: VideoPlan, data_root: str, size: int = 224,
@@ -74,4 +78,31 @@ def write_meta_csv(plans: Sequence[VideoPlan], data_root: str, subset: str) -> s
         else:
             writer.writerow(['name', 'start_time', 'split'])
             writer.writerows([p.name, p.start_time, p.split] for p in plans)
+    return path
+
+
+def write_category_file(plans: Sequence[VideoPlan], data_root: str) -> str:
+    """Writes ``{data_root}/ms3_categories.csv``: each clip's sounding categories.
+
+    The columns are those of AVSBench-semantic's ``metadata.csv`` that the datasets'
+    ``category_file`` reads: ``vid`` (the video name) and ``a_obj`` (the categories in drawing
+    order, once each, joined by ``'_'``; a ``'_'`` inside a category name becomes ``'-'`` so
+    that ``'_'`` stays the separator, as in the release's class names). The official MS3
+    release has no such file.
+
+    Args:
+        plans (Sequence[VideoPlan]): The videos, in CSV order.
+        data_root (str): The subset's root.
+
+    Returns:
+        str: The file's path.
+    """
+    path = osp.join(data_root, CATEGORY_FILE)
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    with open(path, 'w', newline='', encoding='utf-8') as f:
+        writer = csv.writer(f)
+        writer.writerow(['vid', 'a_obj'])
+        for plan in plans:
+            names = dict.fromkeys(c.replace('_', '-') for c in plan.sounding_categories)
+            writer.writerow([plan.name, '_'.join(names)])
     return path

@@ -1,4 +1,5 @@
-"""Clip transforms: frames, masks, audio (VGGish frontend), augmentation, packing."""
+"""Clip transforms: frames, masks, audio (VGGish frontend), negative audio, augmentation,
+packing."""
 from .audio import LoadAudioFromNDArray, LoadAudioLogMel, LoadAudioWaveform, WaveformToLogMel
 from .augmentation import ClipPhotoMetricDistortion, ClipRandomFlip, ClipRandomResizedCrop
 from .formatting import PackAVSInputs
@@ -11,6 +12,22 @@ from .loading import (
     resize_image,
 )
 from .mute_audio import MuteAudio
+from .negative_audio import (
+    AUDIO_STEPS,
+    NEGATIVE_CONDITIONS,
+    NOISE_COLORS,
+    POSITIVE_CONDITION,
+    NegativeAudio,
+    NoiseAudio,
+    OffScreenAudio,
+    RandomNegativeAudio,
+    SilenceAudio,
+    clip_key,
+    colored_noise,
+    insert_negative_audio,
+    negative_audio_transform,
+    silence_audio,
+)
 from .vggish_frontend import (
     log_mel_examples,
     pad_or_crop_examples,
@@ -24,5 +41,8 @@ __all__ = [
     'ClipRandomResizedCrop', 'ClipPhotoMetricDistortion', 'PackAVSInputs', 'LoadAudioWaveform',
     'LoadAudioFromNDArray', 'WaveformToLogMel', 'LoadAudioLogMel', 'MuteAudio',
     'waveform_to_examples', 'log_mel_examples', 'vggish_mel_matrix', 'pad_or_crop_examples',
-    'read_image'
+    'read_image', 'NEGATIVE_CONDITIONS', 'POSITIVE_CONDITION', 'NOISE_COLORS', 'AUDIO_STEPS',
+    'NegativeAudio', 'SilenceAudio', 'NoiseAudio', 'OffScreenAudio', 'RandomNegativeAudio',
+    'silence_audio', 'colored_noise', 'clip_key', 'insert_negative_audio',
+    'negative_audio_transform'
 ]

@@ -15,7 +15,8 @@ _AUDIO_SHAPE = '[T, 1, 96, 64]'  # audio_log_mel, the one audio input of the mod
 
 _DEFAULT_META_KEYS = ('sample_idx', 'video_name', 'category', 'subset', 'split', 'num_frames',
                       'gt_valid', 'frame_padded', 'frame_paths', 'mask_paths', 'mask_rel_paths',
-                      'audio_path', 'ori_shape', 'img_shape', 'flip', 'flip_direction')
+                      'audio_path', 'audio_condition', 'audio_source', 'ori_shape', 'img_shape',
+                      'flip', 'flip_direction')
 
 
 def _to_tensor(value, key: str) -> torch.Tensor:
@@ -39,6 +40,8 @@ class PackAVSInputs(BaseTransform):
     - frame_seconds (``[T]`` ints, optional): the audio second of each frame, when the frames
       are not one per second of audio (e.g. ``inference_avs`` with ``frame_times``).
     - gt_masks (``[T, H, W]``, optional).
+    - audio_condition (str, optional): set by the negative-audio transforms; for a negative
+      condition ``gt_masks`` must be empty (the transform ran after the masks were loaded).
 
     Added Keys:
 
@@ -51,8 +54,8 @@ class PackAVSInputs(BaseTransform):
     Args:
         meta_keys (Sequence[str]): Keys copied into the data sample's metainfo. Defaults to
             sample_idx, video_name, category, subset, split, num_frames, gt_valid,
-            frame_padded, frame_paths, mask_paths, mask_rel_paths, audio_path, ori_shape,
-            img_shape, flip, flip_direction.
+            frame_padded, frame_paths, mask_paths, mask_rel_paths, audio_path,
+            audio_condition, audio_source, ori_shape, img_shape, flip, flip_direction.
     """
 
     def __init__(self, meta_keys: Sequence[str] = _DEFAULT_META_KEYS) -> None:
@@ -83,6 +86,13 @@ class PackAVSInputs(BaseTransform):
             if tuple(masks.shape) != (frames.shape[0], ) + tuple(frames.shape[1:3]):
                 raise ValueError(f'PackAVSInputs: gt_masks {tuple(masks.shape)} does not match '
                                  f'frames {tuple(frames.shape)} ([T, H, W] vs [T, H, W, 3])')
+            condition = results.get('audio_condition')
+            if condition not in (None, 'positive') and bool(masks.any()):
+                raise ValueError(f'PackAVSInputs: clip {results.get("video_name")!r} has negative '
+                                 f'audio ({condition!r}) but a non-empty gt_masks: the '
+                                 'negative-audio transform ran before the masks were loaded; '
+                                 'put it after LoadClipMasks / LoadClipSemanticLabels (and '
+                                 'the audio loading)')
             data_sample.gt_sem_seg = PixelData(data=masks)
         data_sample.set_metainfo({k: results[k] for k in self.meta_keys if k in results})
         return dict(inputs=inputs, data_samples=data_sample)
