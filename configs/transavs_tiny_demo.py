@@ -23,8 +23,9 @@ def _both(split, pipeline):
         ignore_keys=['subset'],
         datasets=[
             dict(type='AVSBenchS4Dataset', data_root=s4_root, split=split, pipeline=pipeline),
+            # the synthetic MS3 set's sounding categories (for off-screen negative audio)
             dict(type='AVSBenchMS3Dataset', data_root=ms3_root, split=split,
-                 pipeline=pipeline),
+                 pipeline=pipeline, category_file='ms3_categories.csv'),
         ])
 
 

@@ -18,6 +18,7 @@ REGISTRIES = {
     'MODEL_WRAPPERS': mmengine_registry.MODEL_WRAPPERS,
     'OPTIM_WRAPPERS': mmengine_registry.OPTIM_WRAPPERS,
     'RUNNERS': mmseg_registry.RUNNERS,
+    'LOOPS': mmseg_registry.LOOPS,
 }
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 PAPER_MODEL = Config.fromfile(osp.join(ROOT, 'configs/_base_/models/transavs_r50.py')).model
@@ -69,6 +70,10 @@ BUILD_ARGS = {
         'WaveformToLogMel': dict(),
         'LoadAudioLogMel': dict(),
         'MuteAudio': dict(),
+        'SilenceAudio': dict(),
+        'NoiseAudio': dict(color='pink', level_db=-6.0),
+        'OffScreenAudio': dict(audio_pipeline=[dict(type='LoadAudioLogMel')]),
+        'RandomNegativeAudio': dict(prob=0.5),
     },
     'METRICS': {'AVSMetric': dict(), 'AVSSMetric': dict(num_classes=71)},
     'HOOKS': {
@@ -81,11 +86,13 @@ BUILD_ARGS = {
     'MODEL_WRAPPERS': {},
     'OPTIM_WRAPPERS': {},
     'RUNNERS': {},
+    'LOOPS': {},
 }
-#: Types that need more than arguments (a process group, a model and an optimizer, a work
+#: Types that need more than arguments (a process group, a model and an optimizer, a runner, a work
 #: dir); tested on their own (tests/engine).
 BUILT_ELSEWHERE = {'MODEL_WRAPPERS': ['CPUDistributedDataParallel'],
-                   'OPTIM_WRAPPERS': ['CPUAmpOptimWrapper'], 'RUNNERS': ['AVSRunner']}
+                   'OPTIM_WRAPPERS': ['CPUAmpOptimWrapper'], 'RUNNERS': ['AVSRunner'],
+                   'LOOPS': ['RobustnessTestLoop']}
 
 
 def _ours(registry):
@@ -111,6 +118,8 @@ def test_build_by_name(reg_name, type_name, s4_root, ms3_root, avss_root):
         args['data_root'] = ms3_root
     if type_name == 'AVSBenchSemanticDataset':
         args['data_root'] = avss_root
+    if type_name == 'OffScreenAudio':  # the donor pool
+        args['dataset'] = dict(type='AVSBenchS4Dataset', data_root=s4_root, split='test')
     obj = REGISTRIES[reg_name].build(args)
     assert type(obj).__name__ == type_name
     if reg_name == 'DATASETS':

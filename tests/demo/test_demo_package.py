@@ -19,11 +19,12 @@ from projects.transavs.demo import (
     loss_activity,
     make_avss_data,
     make_data,
-    mute_audio,
     per_subset,
+    robustness_md,
     semantic_table,
     table,
 )
+from projects.transavs.demo.run import _reference_robustness
 
 
 def test_config_points_at_the_data(tmp_path, repo_root):
@@ -115,15 +116,25 @@ def test_semantic_config_data_and_table(tmp_path, repo_root):
     assert lines[2] == '| model | 0.050 | 0.060 | 0.500 | 0.600 |'
 
 
-def test_mute_audio_follows_the_log_mel_step():
-    binary = Config.fromfile(CONFIG).test_dataloader
-    muted = mute_audio(binary)
-    for ds in muted.dataset.datasets:  # S4 and MS3: after LoadAudioLogMel
-        types = [step['type'] for step in ds.pipeline]
-        assert types[types.index('LoadAudioLogMel') + 1] == 'MuteAudio'
-    assert 'MuteAudio' not in str(binary)  # a copy
-    semantic = mute_audio(Config.fromfile(AVSS_CONFIG).test_dataloader)
-    types = [step['type'] for step in semantic.dataset.pipeline]
-    assert types[types.index('WaveformToLogMel') + 1] == 'MuteAudio'
-    with pytest.raises(ValueError, match='makes no log-mels'):
-        mute_audio(dict(dataset=dict(pipeline=[dict(type='LoadClipFrames')])))
+def test_robustness_table_and_the_every_object_reference(tmp_path):
+    metrics = {'s4/mJ': 0.5, 's4/mF': 0.6, 's4/FPR/silence': 0.1, 's4/G-FPR': 0.1,
+               's4/G-mJ': 0.642, 's4/G-mF': 0.72}
+    lines = robustness_md([('model', metrics)], ['silence'], subsets=['s4']).splitlines()
+    assert lines[0] == ('| method | subset | mJ | mF | FPR silence | G-FPR | G-mJ | G-mF |')
+    assert lines[2] == '| model | S4 | 0.500 | 0.600 | 0.100 | 0.100 | 0.642 | 0.720 |'
+    semantic = robustness_md([('model', dict(mIoU=0.1, mF=0.2, **{'FPR/noise': 0.3},
+                                             **{'G-FPR': 0.3, 'G-mIoU': 0.2, 'G-mF': 0.3}))],
+                             ['noise'], ('mIoU', 'mF')).splitlines()
+    assert semantic[0] == '| method | mIoU | mF | FPR noise | G-FPR | G-mIoU | G-mF |'
+
+    # "every object" does not listen: its FPR is the objects' share of the frame, the same
+    # under every condition, and its G-scores follow from it.
+    plans = make_data(str(tmp_path), (1, 1), 2, seed=4, size=48)
+    blind = every_object_reference(plans, 48)
+    robust = _reference_robustness(blind)
+    for subset in SUBSETS:
+        fpr = blind[subset]['FPR']
+        assert 0 < fpr < 0.6  # the objects cover part of the frame
+        assert robust[f'{subset}/G-FPR'] == pytest.approx(fpr)
+        assert robust[f'{subset}/G-mJ'] == pytest.approx(
+            2 * blind[subset]['mJ'] * (1 - fpr) / (blind[subset]['mJ'] + 1 - fpr))

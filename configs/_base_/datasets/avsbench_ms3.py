@@ -7,3 +7,8 @@ data_root = 'data/AVSBench/Multi-sources'
 train_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))
 val_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))
 test_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))
+# Off-screen negative audio (tools/test.py --robustness) needs each clip's sounding
+# categories, which the MS3 release does not hold; AVSBench-semantic's metadata.csv has them
+# (its v1m rows, column a_obj). To test off-screen robustness on MS3, add e.g.
+#   test_dataloader = dict(dataset=dict(category_file='../../AVSBench-semantic/metadata.csv'))
+# (a relative path is relative to data_root).

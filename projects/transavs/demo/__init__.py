@@ -6,9 +6,10 @@ lines; the README's Demo and Ablation sections show the results).
   :func:`build_avss_config`);
 - :mod:`.data`: the synthetic S4 and MS3 sets (:func:`make_data`) and the AVSBench-semantic
   set (:func:`make_avss_data`);
-- :mod:`.scoring`: the official metrics of a trained runner (:func:`evaluate`) and the
-  audio-blind "segment every object" reference (:func:`every_object_reference`);
-- :mod:`.report`: the metrics table and the AQDL / AQML activity (:func:`loss_activity`);
+- :mod:`.scoring`: the official metrics of a trained runner (:func:`evaluate`), with the true
+  and with negative audio (:func:`evaluate_robustness`), and the audio-blind "segment every
+  object" reference (:func:`every_object_reference`);
+- :mod:`.report`: the metrics tables and the AQDL / AQML activity (:func:`loss_activity`);
 - :mod:`.run`: the demo end to end (:func:`run_demo`);
 - :mod:`.ablation`: the variants, one run (:func:`run_variant`) and the table
   (:func:`run_ablation`).
@@ -25,13 +26,21 @@ from .ablation import (
 )
 from .config import AVSS_CONFIG, CONFIG, SUBSETS, build_avss_config, build_config
 from .data import make_avss_data, make_data
-from .report import ACTIVITY_KEYS, activity_text, loss_activity, semantic_table, table
+from .report import (
+    ACTIVITY_KEYS,
+    activity_text,
+    loss_activity,
+    robustness_md,
+    semantic_table,
+    table,
+)
 from .run import run_demo
-from .scoring import evaluate, every_object_reference, mute_audio, per_subset
+from .scoring import evaluate, evaluate_robustness, every_object_reference, per_subset
 
 __all__ = [
     'CONFIG', 'AVSS_CONFIG', 'SUBSETS', 'build_config', 'build_avss_config', 'make_data',
-    'make_avss_data', 'evaluate', 'every_object_reference', 'per_subset', 'mute_audio',
-    'semantic_table', 'ACTIVITY_KEYS', 'loss_activity', 'activity_text', 'table', 'run_demo',
+    'make_avss_data', 'evaluate', 'evaluate_robustness', 'every_object_reference', 'per_subset',
+    'semantic_table', 'robustness_md', 'ACTIVITY_KEYS', 'loss_activity', 'activity_text',
+    'table', 'run_demo',
     'ITERS', 'VARIANTS', 'TABLE_VARIANTS', 'run_variant', 'summarize', 'run_ablation'
 ]

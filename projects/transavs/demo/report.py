@@ -1,9 +1,12 @@
-"""The demo's texts: the metrics table and how much AQDL / AQML acted in training."""
+"""The demo's texts: the metrics tables and how much AQDL / AQML acted in training."""
 from typing import Dict, Sequence, Tuple
 
 from mmengine.logging import MessageHub
 
-__all__ = ['ACTIVITY_KEYS', 'loss_activity', 'activity_text', 'table', 'semantic_table']
+__all__ = [
+    'ACTIVITY_KEYS', 'loss_activity', 'activity_text', 'table', 'semantic_table',
+    'robustness_md'
+]
 
 #: the per-iteration scalars of the self-supervised losses and their query sets
 ACTIVITY_KEYS = ('loss_aqdl', 'loss_aqml', 'aqdl_s1', 'aqml_s2')
@@ -89,3 +92,35 @@ def semantic_table(rows: Sequence[Tuple[str, dict]]) -> str:
     lines = [f'| {name} | {m["mIoU"]:.3f} | {m["mF"]:.3f} | {m["mIoU_present"]:.3f} | '
              f'{m["mF_present"]:.3f} |' for name, m in rows]
     return header + '\n'.join(lines) + '\n'
+
+
+def robustness_md(rows: Sequence[Tuple[str, dict]], conditions: Sequence[str],
+                  score_keys: Sequence[str] = ('mJ', 'mF'),
+                  subsets: Sequence[str] = ()) -> str:
+    """The markdown table of the negative-audio evaluation (AVSBench-Robust).
+
+    Args:
+        rows (Sequence[tuple[str, dict]]): ``(method, metrics)``; the metrics hold the
+            positive scores, ``FPR/{condition}``, ``G-FPR`` and ``G-{score}`` (with
+            ``{subset}/`` prefixes when ``subsets`` are given).
+        conditions (Sequence[str]): The negative conditions, in column order.
+        score_keys (Sequence[str]): The positive scores. Defaults to ``('mJ', 'mF')``.
+        subsets (Sequence[str]): One line per method and subset (else one per method).
+
+    Returns:
+        str: The table, with a final newline.
+    """
+    columns = (list(score_keys) + [f'FPR {c}' for c in conditions] + ['G-FPR'] +
+               [f'G-{k}' for k in score_keys])
+    keys = (list(score_keys) + [f'FPR/{c}' for c in conditions] + ['G-FPR'] +
+            [f'G-{k}' for k in score_keys])
+    first = ['method'] + (['subset'] if subsets else [])
+    lines = ['| ' + ' | '.join(first + columns) + ' |',
+             '|' + '---|' * (len(first) + len(columns))]
+    for name, metrics in rows:
+        for subset in subsets or (None, ):
+            prefix = f'{subset}/' if subset else ''
+            cells = [name] + ([subset.upper()] if subset else [])
+            cells += [f'{metrics[prefix + k]:.3f}' for k in keys]
+            lines.append('| ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines) + '\n'

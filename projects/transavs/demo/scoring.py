@@ -1,17 +1,20 @@
 """Scoring the demo's model and its audio-blind "segment every object" reference."""
-import copy
 from collections import defaultdict
 from typing import Dict, List, Optional, Sequence, Tuple
 
+import numpy as np
 import torch
 from mmengine.evaluator import Evaluator
 from mmengine.runner import Runner
 
 from ..datasets.synthetic import VideoPlan, render_frames
+from ..datasets.transforms import NEGATIVE_CONDITIONS
+from ..engine import negative_loader_cfg
 from ..evaluation import score_frames, summarize_clips
+from ..evaluation.robustness import combine_passes, frame_foreground_fractions
 from .config import SUBSETS
 
-__all__ = ['evaluate', 'every_object_reference', 'per_subset', 'mute_audio']
+__all__ = ['evaluate', 'evaluate_robustness', 'every_object_reference', 'per_subset']
 
 #: the official binary metrics (S4, MS3)
 AVS_METRIC = dict(type='AVSMetric', fscore_batch_videos=4)
@@ -48,29 +51,39 @@ def evaluate(runner: Runner, loader_cfg: dict, keep: int = 0,
     return evaluator.evaluate(len(loader.dataset)), dict(kept)
 
 
-def mute_audio(loader_cfg: dict) -> dict:
-    """A copy of a test loader config whose clips have their audio silenced.
+def evaluate_robustness(runner: Runner, loader_cfg: dict, seed: int = 0, keep: int = 0,
+                        metric: Optional[dict] = None,
+                        conditions: Sequence[str] = NEGATIVE_CONDITIONS
+                        ) -> Tuple[dict, Dict[str, Dict[str, list]]]:
+    """The model with the true audio and under each negative-audio condition.
 
-    ``MuteAudio`` goes right after the step that makes the log-mels (``LoadAudioLogMel`` or
-    ``WaveformToLogMel``) of every dataset (one, or the datasets of a ``ConcatDataset``).
+    The passes of ``RobustnessTestLoop`` (``tools/test.py --robustness``), run here on the
+    demo's runner: the test loader as given, then per condition with the condition's
+    transform (:func:`~projects.transavs.engine.negative_loader_cfg`).
 
     Args:
+        runner (Runner): A runner whose model is trained.
         loader_cfg (dict): The test data loader config.
+        seed (int): The negatives' seed. Defaults to 0.
+        keep (int): Outputs to keep per subset and pass (for pictures). Defaults to 0.
+        metric (dict, optional): The metric config (:func:`evaluate`).
+        conditions (Sequence[str]): The negative conditions. Defaults to silence, noise,
+            off-screen.
 
     Returns:
-        dict: The changed copy.
+        tuple[dict, dict]: The merged metrics (the positive ones, ``FPR/{condition}``,
+        ``G-FPR`` and the G-scores, overall and ``{subset}/...``), and the kept outputs
+        per pass (``'positive'`` and each condition) and subset.
     """
-    loader_cfg = copy.deepcopy(loader_cfg)
-    dataset = loader_cfg['dataset']
-    for ds in dataset.get('datasets', [dataset]):
-        pipeline = ds['pipeline']
-        steps = [i for i, step in enumerate(pipeline)
-                 if step['type'] in ('LoadAudioLogMel', 'WaveformToLogMel')]
-        if not steps:
-            raise ValueError('mute_audio: the test pipeline makes no log-mels (expected '
-                             'LoadAudioLogMel or WaveformToLogMel)')
-        pipeline.insert(steps[-1] + 1, dict(type='MuteAudio'))
-    return loader_cfg
+    metrics, kept = evaluate(runner, loader_cfg, keep=keep, metric=metric)
+    kept = {'positive': kept}
+    for condition in conditions:
+        negative, kept[condition] = evaluate(
+            runner, negative_loader_cfg(loader_cfg, condition, seed=seed), keep=keep,
+            metric=metric)
+        metrics.update(negative)
+    combine_passes(metrics, list(conditions))
+    return metrics, kept
 
 
 def every_object_reference(plans: Dict[str, Sequence[VideoPlan]],
@@ -83,16 +96,20 @@ def every_object_reference(plans: Dict[str, Sequence[VideoPlan]],
 
     Returns:
         dict[str, dict]: Per subset, ``mJ``, ``mF``, ``mF_dataset`` and ``frames`` (mF in
-        batches of 4 clips).
+        batches of 4 clips), and ``FPR``: the mean fraction of a frame's pixels it predicts
+        sounding, its false positive rate under any negative audio (it does not listen).
     """
     results = {}
     for subset, subset_plans in plans.items():
         clips: List[dict] = []
+        fractions = []
         for plan in subset_plans:
             _, masks, objects = render_frames(plan, size)  # [T, size, size] bool each
             clips.append(score_frames(torch.from_numpy(objects).float(),
                                       torch.from_numpy(masks).to(torch.uint8)))
+            fractions.append(frame_foreground_fractions(torch.from_numpy(objects)))
         results[subset] = summarize_clips(clips, fscore_batch_videos=4)
+        results[subset]['FPR'] = float(np.concatenate(fractions).mean())
     return results
 
 
