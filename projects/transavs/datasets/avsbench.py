@@ -238,6 +238,12 @@ class AVSBenchDataset(BaseDataset):
     def _read_category_file(self, names: Sequence[str]) -> Dict[str, List[str]]:
         """``{video name: sounding categories}`` for ``names`` from ``category_file``.
 
+        Args:
+            names (Sequence[str]): The video names of the split's clips.
+
+        Returns:
+            dict[str, list[str]]: Each clip's ``a_obj`` split at ``'_'``.
+
         Raises:
             FileNotFoundError: the file does not exist.
             KeyError: it lacks the ``vid`` or ``a_obj`` column.
@@ -253,17 +259,23 @@ class AVSBenchDataset(BaseDataset):
             if 'vid' not in header or 'a_obj' not in header:
                 raise KeyError(f'{owner}: category_file {path} needs the columns vid and a_obj '
                                f'(as AVSBench-semantic\'s metadata.csv); got {header}')
+            has_label = 'label' in header
             found = {}
             for row in reader:
                 row = {(k or '').strip(): (v or '').strip() for k, v in row.items()}
                 if 'label' in row and row['label'] and row['label'] != label:
                     continue
-                found[row['vid']] = [c for c in row['a_obj'].split('_') if c]
+                categories = [c for c in row['a_obj'].split('_') if c]
+                if categories:  # an empty a_obj counts as missing
+                    found[row['vid']] = categories
         missing = [n for n in names if n not in found]
         if missing:
-            raise ValueError(f'{owner}: category_file {path} has no row for {len(missing)} of '
-                             f'the {len(names)} {self.split} clips (e.g. {missing[:5]}); every '
-                             'clip needs its sounding categories (column a_obj)')
+            more = f' and {len(missing) - 5} more' if len(missing) > 5 else ''
+            rows = f'{label} rows' if has_label else 'rows'
+            raise ValueError(f'{owner}: category_file {path} has no {rows} with a non-empty '
+                             f'a_obj for {len(missing)} of the {len(names)} {self.split} clips: '
+                             f'{missing[:5]}{more}; every clip needs its sounding categories '
+                             "(column vid: the video name, a_obj: the categories joined by '_')")
         return {n: found[n] for n in names}
 
     def load_data_list(self) -> List[dict]:

@@ -12,7 +12,10 @@ class AVSBenchMS3Dataset(AVSBenchDataset):
 
     ``ms3_meta_data.csv`` holds the video name first and a ``split`` column (no category:
     ``category`` is None). Frames live under ``ms3_data/visual_frames/{name}/`` without a
-    split folder; every frame of every split is annotated. See
+    split folder; every frame of every split is annotated. The clips' sounding categories
+    (``sounding_categories``, which the off-screen negative audio needs) are not in the
+    release: give ``category_file``, e.g. AVSBench-semantic's ``metadata.csv`` (its ``v1m``
+    rows); without it ``sounding_categories`` is None. See
     :class:`~projects.transavs.datasets.avsbench.AVSBenchDataset` for the arguments and the
     per-clip data info.
 

@@ -5,11 +5,12 @@ from typing import Dict, List, Optional, Sequence, Union
 
 from mmengine.logging import print_log
 from mmengine.runner import TestLoop
-from mmseg.registry import LOOPS
+from mmseg.registry import LOOPS, TRANSFORMS
 from torch.utils.data import DataLoader
 
 from ..datasets.transforms import (
     NEGATIVE_CONDITIONS,
+    OffScreenAudio,
     insert_negative_audio,
     negative_audio_transform,
 )
@@ -112,12 +113,24 @@ class RobustnessTestLoop(TestLoop):
         self.seed = int(seed)
         self.noise = dict(noise or {})
         self.category_groups = category_groups
-        # Built now, so that a bad condition setting (e.g. MS3 without sounding categories
-        # for 'off-screen') fails before the positive pass rather than after it.
         self._negative_cfgs = {
             c: negative_loader_cfg(self._loader_cfg, c, self.seed, self.noise,
                                    self.category_groups) for c in self.conditions
         }
+        self._check_negatives()
+
+    def _check_negatives(self) -> None:
+        """Builds each condition's transforms once (and the off-screen donor pools), so that
+        a bad setting, e.g. MS3 clips without sounding categories for ``'off-screen'``, stops
+        the run before the positive pass rather than after it."""
+        for loader_cfg in self._negative_cfgs.values():
+            dataset = loader_cfg['dataset']
+            for ds in dataset.get('datasets', [dataset]):
+                for step in ds['pipeline']:
+                    if step.get('type') in ('SilenceAudio', 'NoiseAudio', 'OffScreenAudio'):
+                        transform = TRANSFORMS.build(step)
+                        if isinstance(transform, OffScreenAudio):
+                            transform.pool  # noqa: B018  (builds the pool: raises if unusable)
 
     def _run_pass(self, dataloader) -> Dict[str, float]:
         """Runs the model over one loader and evaluates it (through the iteration hooks)."""

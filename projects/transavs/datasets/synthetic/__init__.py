@@ -8,6 +8,11 @@ sounding object(s) plus silent distractors (:mod:`.plan`), drawn and voiced by
 :mod:`.render`, and written as AVSBench stores it by :mod:`.writer` (v1) or :mod:`.semantic`
 (AVSBench-semantic); :func:`generate_dataset` and :func:`generate_semantic_dataset` write a
 whole data set. Importing this package registers nothing and writes nothing.
+
+A synthetic MS3 set also holds ``ms3_categories.csv`` (columns ``vid``, ``a_obj``: each clip's
+sounding categories joined by ``'_'``, for the datasets' ``category_file``). It is not part of
+the official release; the real source of MS3 categories is AVSBench-semantic's
+``metadata.csv`` (its ``v1m`` rows).
 """
 from .categories import (
     CATEGORIES,

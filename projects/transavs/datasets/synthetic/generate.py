@@ -25,7 +25,9 @@ def generate_dataset(data_root: str, subset: str,
     the order train, val, test. The arguments are checked before anything is written. MS3
     also gets ``ms3_categories.csv`` (:func:`~.writer.write_category_file`): its clips'
     sounding categories, which the official MS3 CSV lacks and the off-screen negative audio
-    needs (the datasets' ``category_file``).
+    needs (the datasets' ``category_file``). That file is not part of the official release;
+    the real source of MS3 categories is AVSBench-semantic's ``metadata.csv`` (its ``v1m``
+    rows).
 
     Args:
         data_root (str): The subset's root (where ``{subset}_meta_data.csv`` goes).

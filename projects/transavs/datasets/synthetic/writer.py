@@ -87,8 +87,9 @@ def write_category_file(plans: Sequence[VideoPlan], data_root: str) -> str:
     The columns are those of AVSBench-semantic's ``metadata.csv`` that the datasets'
     ``category_file`` reads: ``vid`` (the video name) and ``a_obj`` (the categories in drawing
     order, once each, joined by ``'_'``; a ``'_'`` inside a category name becomes ``'-'`` so
-    that ``'_'`` stays the separator, as in the release's class names). The official MS3
-    release has no such file.
+    that ``'_'`` stays the separator, as in the release's class names). It is not part of the
+    official release; the real source of MS3 categories is AVSBench-semantic's
+    ``metadata.csv`` (its ``v1m`` rows).
 
     Args:
         plans (Sequence[VideoPlan]): The videos, in CSV order.

@@ -14,6 +14,8 @@ from .loading import (
 from .mute_audio import MuteAudio
 from .negative_audio import (
     AUDIO_STEPS,
+    FALLBACK_RMS,
+    LOG_MEL_STEPS,
     NEGATIVE_CONDITIONS,
     NOISE_COLORS,
     POSITIVE_CONDITION,
@@ -23,6 +25,7 @@ from .negative_audio import (
     RandomNegativeAudio,
     SilenceAudio,
     clip_key,
+    clip_rng,
     colored_noise,
     insert_negative_audio,
     negative_audio_transform,
@@ -42,7 +45,8 @@ __all__ = [
     'LoadAudioFromNDArray', 'WaveformToLogMel', 'LoadAudioLogMel', 'MuteAudio',
     'waveform_to_examples', 'log_mel_examples', 'vggish_mel_matrix', 'pad_or_crop_examples',
     'read_image', 'NEGATIVE_CONDITIONS', 'POSITIVE_CONDITION', 'NOISE_COLORS', 'AUDIO_STEPS',
+    'LOG_MEL_STEPS', 'FALLBACK_RMS',
     'NegativeAudio', 'SilenceAudio', 'NoiseAudio', 'OffScreenAudio', 'RandomNegativeAudio',
-    'silence_audio', 'colored_noise', 'clip_key', 'insert_negative_audio',
+    'silence_audio', 'colored_noise', 'clip_key', 'clip_rng', 'insert_negative_audio',
     'negative_audio_transform'
 ]

@@ -8,6 +8,7 @@ from mmengine.structures import PixelData
 from mmseg.registry import TRANSFORMS
 
 from ...structures import AVSDataSample
+from .negative_audio import NEGATIVE_CONDITIONS
 
 __all__ = ['PackAVSInputs']
 
@@ -87,7 +88,7 @@ class PackAVSInputs(BaseTransform):
                 raise ValueError(f'PackAVSInputs: gt_masks {tuple(masks.shape)} does not match '
                                  f'frames {tuple(frames.shape)} ([T, H, W] vs [T, H, W, 3])')
             condition = results.get('audio_condition')
-            if condition not in (None, 'positive') and bool(masks.any()):
+            if condition in NEGATIVE_CONDITIONS and bool(masks.any()):
                 raise ValueError(f'PackAVSInputs: clip {results.get("video_name")!r} has negative '
                                  f'audio ({condition!r}) but a non-empty gt_masks: the '
                                  'negative-audio transform ran before the masks were loaded; '

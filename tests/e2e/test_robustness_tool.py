@@ -4,7 +4,7 @@ and with two processes."""
 import os.path as osp
 
 import pytest
-from tool_runs import read_test_metrics, run_tool
+from tool_runs import read_test_metrics, run_tool, write_config
 
 CONDITIONS = ('silence', 'noise', 'off-screen')
 
@@ -75,3 +75,18 @@ def test_robustness_options_need_robustness(robust_run):
     assert proc.returncode == 2 and '--robustness' in proc.stderr
     proc = run_tool(['test.py', config, ckpt, '--robustness', 'thunder'], cwd=tmp)
     assert proc.returncode == 2 and 'invalid choice' in proc.stderr
+
+
+def test_off_screen_without_categories_stops_before_the_first_pass(ms3_root, tiny_checkpoint,
+                                                                   tmp_path):
+    # MS3's CSV has no categories: without category_file, off-screen audio cannot be chosen,
+    # and the run stops at start, naming the dataset and the remedy.
+    config = tmp_path / 'ms3.py'
+    config.write_text(write_config(tmp_path / 'base.py', ms3_root) and
+                      f"_base_ = [{str(tmp_path / 'base.py')!r}]\n"
+                      "test_dataloader = dict(dataset=dict(type='AVSBenchMS3Dataset'))\n")
+    proc = run_tool(['test.py', str(config), tiny_checkpoint, '--robustness', 'off-screen',
+                     '--work-dir', str(tmp_path / 'work')], cwd=tmp_path)
+    assert proc.returncode != 0
+    assert 'have no sounding_categories' in proc.stderr and 'category_file' in proc.stderr
+    assert 'pass 1 of' not in proc.stdout + proc.stderr
