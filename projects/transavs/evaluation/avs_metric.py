@@ -13,11 +13,9 @@ from .clip_scores import score_frames, summarize_clips
 from .mask_io import write_prob_png
 from .robustness import (
     POSITIVE,
-    add_robustness_scores,
+    add_negative_metrics,
     clip_condition,
-    fpr_metrics,
     frame_foreground_fractions,
-    robustness_table,
     split_by_condition,
 )
 from .sample_fields import frame_flags, safe_join, sample_field, sample_maps
@@ -189,16 +187,7 @@ class AVSMetric(BaseMetric):
             print_log(f'AVSMetric: prediction PNGs written to {self.output_dir}',
                       logger='current')
         metrics = self._positive_metrics(clips) if clips or not negatives else {}
-        subsets = sorted({str(c['subset']) for group in negatives.values() for c in group} |
-                         {str(c['subset']) for c in clips})
-        metrics.update(fpr_metrics(negatives, subsets))
-        if clips and negatives:
-            add_robustness_scores(metrics, list(negatives), ('mJ', 'mF'), subsets)
-        if negatives:
-            table = robustness_table(metrics, list(negatives), ('mJ', 'mF') if clips else (),
-                                     subsets if len(subsets) > 1 else None)
-            print_log('negative audio (false positive rates):', logger='current')
-            print_log('\n' + table.get_string(), logger='current')
+        add_negative_metrics(metrics, clips, negatives, ('mJ', 'mF'))
         return metrics
 
     def _positive_metrics(self, clips: list) -> Dict[str, float]:

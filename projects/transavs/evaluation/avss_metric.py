@@ -14,11 +14,9 @@ from ..datasets.semantic_palette import bit_palette
 from .mask_io import write_palette_png
 from .robustness import (
     POSITIVE,
-    add_robustness_scores,
+    add_negative_metrics,
     clip_condition,
-    fpr_metrics,
     frame_foreground_fractions,
-    robustness_table,
     split_by_condition,
 )
 from .sample_fields import frame_flags, safe_join, sample_field, sample_maps
@@ -233,17 +231,7 @@ class AVSSMetric(BaseMetric):
             print_log(f'{_NAME}: prediction PNGs written to {self.output_dir}',
                       logger='current')
         metrics = self._positive_metrics(clips) if clips or not negatives else {}
-        subsets = sorted({str(c['subset']) for group in negatives.values() for c in group} |
-                         {str(c['subset']) for c in clips})
-        metrics.update(fpr_metrics(negatives, subsets))
-        if clips and negatives:
-            add_robustness_scores(metrics, list(negatives), ('mIoU', 'mF'), subsets)
-        if negatives:
-            table = robustness_table(metrics, list(negatives),
-                                     ('mIoU', 'mF') if clips else (),
-                                     subsets if len(subsets) > 1 else None)
-            print_log('negative audio (false positive rates):', logger='current')
-            print_log('\n' + table.get_string(), logger='current')
+        add_negative_metrics(metrics, clips, negatives, ('mIoU', 'mF'))
         return metrics
 
     def _positive_metrics(self, clips: list) -> Dict[str, float]:

@@ -26,12 +26,13 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
+from mmengine.logging import print_log
 from prettytable import PrettyTable
 
 __all__ = [
     'POSITIVE', 'fpr_key', 'frame_foreground_fractions', 'harmonic_mean', 'robustness_scores',
     'robustness_table', 'clip_condition', 'split_by_condition', 'fpr_metrics',
-    'add_robustness_scores', 'combine_passes'
+    'add_robustness_scores', 'combine_passes', 'add_negative_metrics'
 ]
 
 #: the condition of a clip with its own audio (data samples without ``audio_condition``)
@@ -178,6 +179,40 @@ def combine_passes(metrics: Dict[str, float],
                      if k.endswith(suffix) and k.count('/') == 1)
     add_robustness_scores(metrics, conditions, score_keys, subsets)
     return score_keys, subsets
+
+
+def add_negative_metrics(metrics: Dict[str, float], positives: Sequence[Mapping],
+                         negatives: Mapping[str, Sequence[Mapping]],
+                         score_keys: Sequence[str]) -> Dict[str, float]:
+    """The negative-audio part of a metric's results (``AVSMetric``, ``AVSSMetric``).
+
+    Adds ``FPR/{condition}`` of each condition (and per subset with several), and with
+    positive clips as well the G-scores; logs a table when there are negative clips.
+
+    Args:
+        metrics (dict[str, float]): The positive scores (empty without positive clips);
+            changed in place.
+        positives (Sequence[Mapping]): The positive clips' results (``subset``).
+        negatives (Mapping[str, Sequence[Mapping]]): Per condition, the clips' results
+            (``fpr``, ``subset``), as :func:`split_by_condition` gives them.
+        score_keys (Sequence[str]): The positive scores (``('mJ', 'mF')`` or
+            ``('mIoU', 'mF')``).
+
+    Returns:
+        dict[str, float]: ``metrics``.
+    """
+    if not negatives:
+        return metrics
+    subsets = sorted({str(c.get('subset')) for group in negatives.values() for c in group} |
+                     {str(c.get('subset')) for c in positives})
+    metrics.update(fpr_metrics(negatives, subsets))
+    if positives:
+        add_robustness_scores(metrics, list(negatives), score_keys, subsets)
+    table = robustness_table(metrics, list(negatives), score_keys if positives else (),
+                             subsets if len(subsets) > 1 else None)
+    print_log('negative audio (false positive rates):\n' + table.get_string(),
+              logger='current')
+    return metrics
 
 
 def harmonic_mean(a: float, b: float) -> float:
