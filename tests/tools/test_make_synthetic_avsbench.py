@@ -27,7 +27,7 @@ def test_flags_reach_the_generator(tmp_path):
                              num_categories=4, progress=False)
     assert [p.split for p in plans] == ['train', 'test', 'test']
     files = _files(out)
-    assert files == _files(tmp_path / 'ref') and len(files) == 1 + 3 * 12
+    assert files == _files(tmp_path / 'ref') and len(files) == 2 + 3 * 12  # + ms3_categories.csv
     for rel in files:
         if rel.endswith('.pkl'):  # pickled tensors embed a memory address: compare values
             assert torch.equal(load_tensor_pickle(out / rel),
