@@ -4,6 +4,7 @@ Examples::
 
     python tools/train.py configs/transavs_r50_s4.py
     python tools/train.py configs/transavs_r50_s4.py --amp --amp-dtype bfloat16
+    python tools/train.py configs/transavs_r50_s4.py --compile reduce-overhead
     tools/dist_train.sh configs/transavs_swin-b_s4.py 8
 """
 import argparse
@@ -21,6 +22,8 @@ from projects.transavs.engine import (
     load_run_config,
     parse_run_args,
 )
+from projects.transavs.engine.run_config import enable_model_compile
+from projects.transavs.models.segmentors import COMPILE_MODES
 
 
 def parse_args(argv=None):
@@ -43,6 +46,17 @@ def parse_args(argv=None):
         default=None,
         help='autocast dtype with --amp (default: float16 with dynamic loss '
         'scaling; bfloat16 needs no loss scaling)')
+    parser.add_argument(
+        '--compile',
+        nargs='?',
+        const='default',
+        choices=COMPILE_MODES,
+        default=None,
+        metavar='MODE',
+        help='torch.compile the model (its compile option: the training forward as one '
+        'function, fullgraph where no host synchronisation is needed); MODE is the '
+        f'torch.compile mode, one of {", ".join(COMPILE_MODES)} (default: default; '
+        'reduce-overhead captures CUDA graphs)')
     return parse_run_args(parser, argv)
 
 
@@ -71,6 +85,8 @@ def main(argv=None):
             cfg.optim_wrapper.dtype = args.amp_dtype
             if args.amp_dtype == 'bfloat16':
                 cfg.optim_wrapper.pop('loss_scale', None)
+    if args.compile:
+        enable_model_compile(cfg, args.compile)
     cfg.resume = args.resume
 
     runner = build_runner(cfg)

@@ -4,14 +4,14 @@ import os
 import os.path as osp
 from typing import Optional, Sequence
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from .config_check import check_config_keys
 from .distributed import prepare_distributed_config
 
-__all__ = ['build_runner', 'load_run_config', 'parse_run_args']
+__all__ = ['build_runner', 'enable_model_compile', 'load_run_config', 'parse_run_args']
 
 
 def load_run_config(config: str,
@@ -90,3 +90,32 @@ def parse_run_args(parser: argparse.ArgumentParser,
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
+
+
+def enable_model_compile(cfg: Config, mode: str = 'default') -> None:
+    """Turns on the model's ``compile`` option (``TransAVS``) with a ``torch.compile`` mode
+    (``tools/train.py --compile``).
+
+    The model's option rather than mmengine's runner-level ``compile`` key: the runner
+    compiles ``train_step`` as a whole, whose graph breaks at the backward pass and the
+    optimiser step and holds the host-to-device copy of the batch (a graph with CPU inputs,
+    which CUDA graphs skip); the model compiles its training forward on device tensors, in
+    one graph where no host synchronisation is needed. Options already in the config's
+    ``model.compile`` dict (a ``backend``, say) are kept.
+
+    Args:
+        cfg (Config): the loaded config, changed in place.
+        mode (str): the ``torch.compile`` mode (``'default'``, ``'reduce-overhead'``,
+            ``'max-autotune'``, ...). Defaults to ``'default'``.
+
+    Raises:
+        ValueError: the config also sets the runner-level ``compile`` key.
+    """
+    if cfg.get('compile'):
+        raise ValueError("--compile compiles the model (model.compile); the config also sets "
+                         "mmengine's runner-level compile (which compiles train_step): "
+                         'choose one')
+    options = cfg.model.get('compile')
+    options = dict(options) if isinstance(options, dict) else {}
+    options['mode'] = mode
+    cfg.model.compile = ConfigDict(options)

@@ -2,9 +2,9 @@
 from typing import Dict, List, Optional
 
 import torch
+import torch.distributed as dist
 import torch.nn as nn
 from mmcv.ops import point_sample
-from mmengine.dist import all_reduce
 from mmseg.models.utils import get_uncertain_point_coords_with_randomness
 from mmseg.registry import MODELS
 from torch import Tensor
@@ -94,6 +94,15 @@ class AVSCriterion(nn.Module):
        ``ConfidenceThresholdHook``). The mean sizes of ``S_1`` and ``S_2`` per frame are
        returned as ``aqdl_s1`` and ``aqml_s2`` for the training log.
 
+    Compilation: the losses read the thresholds from a buffer (``thresholds``, not saved in
+    checkpoints), so the eq. 18 schedule does not recompile a ``torch.compile``-d step. With
+    :attr:`host_free` targets (binary ``'semantic'`` or ``'union'``) steps 1-4 run without
+    host synchronisation and compile with ``fullgraph=True``. ``'components'`` targets are
+    labelled on the host (``scipy.ndimage.label``) and frames with more than two instances
+    are matched by scipy's Hungarian algorithm: these two steps are excluded from
+    compilation (``torch.compiler.disable``), so a compiled step breaks its graph exactly
+    there, once for the targets and once per supervised layer whose batch holds such a frame.
+
     The loss terms, their weights and the matching settings have no defaults here: the model
     config states them once (``configs/_base_/models/transavs_r50.py``).
 
@@ -148,7 +157,10 @@ class AVSCriterion(nn.Module):
         self.gt_instances = gt_instances
         self.ignore_index = ignore_index
         self.confidence = confidence
-        self.delta1 = self.delta2 = float(delta)
+        self._deltas = (float(delta), float(delta))
+        # The losses read delta1 / delta2 from here: a tensor, so that changing them (eq. 18)
+        # does not recompile a compiled step, as a Python float would.
+        self.register_buffer('thresholds', torch.tensor(self._deltas), persistent=False)
         self.aqml_stride = aqml_stride
         self.loss_cls = MODELS.build(loss_cls)
         self.loss_mask = MODELS.build(loss_mask) if loss_mask else None
@@ -169,9 +181,40 @@ class AVSCriterion(nn.Module):
         """Whether AQDL or AQML is on (the losses that ``delta1`` / ``delta2`` select for)."""
         return self.loss_aqdl is not None or self.loss_aqml is not None
 
+    @property
+    def delta1(self) -> float:
+        """float: the AQDL confidence threshold (eq. 9, scheduled by eq. 18)."""
+        return self._deltas[0]
+
+    @property
+    def delta2(self) -> float:
+        """float: the AQML confidence threshold (eq. 11, scheduled by eq. 18)."""
+        return self._deltas[1]
+
     def set_thresholds(self, delta1: float, delta2: float) -> None:
-        """Sets the confidence thresholds ``delta1`` (AQDL) and ``delta2`` (AQML), eq. 18."""
-        self.delta1, self.delta2 = float(delta1), float(delta2)
+        """Sets the confidence thresholds ``delta1`` (AQDL) and ``delta2`` (AQML), eq. 18.
+
+        Written in place into the ``thresholds`` buffer (float32: ``probs > delta`` selects
+        the same queries as with the Python float), which a compiled step reads as an input;
+        ``fill_`` with a Python number needs no host-to-device copy.
+
+        Args:
+            delta1 (float): the AQDL threshold.
+            delta2 (float): the AQML threshold.
+        """
+        self._deltas = (float(delta1), float(delta2))
+        with torch.no_grad():
+            for slot, value in enumerate(self._deltas):
+                self.thresholds[slot].fill_(value)
+
+    @property
+    def host_free(self) -> bool:
+        """bool: targets and matching need no host synchronisation (binary ``'semantic'``
+        or ``'union'`` targets, at most two slots per frame, matched by
+        :func:`~.matcher.match_two_slots`), so the criterion compiles with ``fullgraph=True``
+        (given at least two queries)."""
+        return self.gt_instances == 'union' or (self.gt_instances == 'semantic'
+                                                and self.num_classes == 2)
 
     # ----------------------------------------------------------------------------- losses
     def build_targets(self, gt_sem_seg: Tensor, gt_valid: Tensor) -> FrameTargets:
@@ -269,21 +312,28 @@ class AVSCriterion(nn.Module):
         probs = query_confidence(outs['cls_logits'][-1], self.num_classes,
                                  self.confidence)  # [F, N]
         if self.loss_aqdl is not None:
-            losses[self.loss_aqdl.loss_name] = self.loss_aqdl(outs['aqdl_embed'], probs,
-                                                              self.delta1)
-            losses['aqdl_s1'] = selection_sizes(probs, self.delta1).float().mean()
+            delta1 = self.thresholds[0]
+            losses[self.loss_aqdl.loss_name] = self.loss_aqdl(outs['aqdl_embed'], probs, delta1)
+            losses['aqdl_s1'] = selection_sizes(probs, delta1).float().mean()
         if self.loss_aqml is not None:
             masks = resample_to_stride(outs['mask_logits'][-1], input_shape,
                                        self.aqml_stride)  # [F, N, h', w']
-            losses[self.loss_aqml.loss_name] = self.loss_aqml(masks.sigmoid(), probs,
-                                                              self.delta2)
-            losses['aqml_s2'] = selection_sizes(probs, self.delta2).float().mean()
+            delta2 = self.thresholds[1]
+            losses[self.loss_aqml.loss_name] = self.loss_aqml(masks.sigmoid(), probs, delta2)
+            losses['aqml_s2'] = selection_sizes(probs, delta2).float().mean()
         return losses
 
     @staticmethod
     def _num_total(num_instances: Tensor) -> Tensor:
         """Matched instances per process, averaged over processes, at least 1 (a tensor,
-        so no host synchronisation)."""
+        so no host synchronisation).
+
+        ``torch.distributed.all_reduce`` itself rather than mmengine's wrapper (the same sum
+        divided by the world size), which ``torch.compile`` traces into the graph as a
+        functional collective instead of breaking it.
+        """
         num_total = num_instances.float().reshape(1)
-        all_reduce(num_total, op='mean')
+        if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+            dist.all_reduce(num_total)
+            num_total = torch.true_divide(num_total, dist.get_world_size())
         return num_total.clamp(min=1)[0]

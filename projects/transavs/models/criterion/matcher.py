@@ -11,7 +11,9 @@ assignment:
   two-column assignment problem with no per-frame loop; when every frame of the batch has
   at most two slots (binary ``'semantic'``) the matching needs no host synchronisation;
 - the other frames go one by one through mmseg's ``HungarianAssigner`` (scipy's
-  ``linear_sum_assignment`` on the host).
+  ``linear_sum_assignment`` on the host). This part is left out of ``torch.compile``
+  (:meth:`QueryMatcher.match_mixed`): a compiled step breaks its graph there, and only for a
+  batch with a frame of more than two instances (the slot count is a static shape).
 """
 from typing import Dict, Sequence, Tuple
 
@@ -153,6 +155,14 @@ class QueryMatcher:
             return self.assign_per_frame(cls_logits, point_logits, targets, point_targets)
         if num_slots <= 2:
             return self._match_batched(cls_logits, point_logits, targets, point_targets)
+        return self.match_mixed(cls_logits, point_logits, targets, point_targets)
+
+    @torch.compiler.disable
+    def match_mixed(self, cls_logits: Tensor, point_logits: Tensor, targets: FrameTargets,
+                    point_targets: Tensor) -> Tuple[Tensor, Tensor]:
+        """Frames with at most two instances batched (:func:`match_two_slots`), the others
+        by mmseg's ``HungarianAssigner`` on the host; run eagerly by a compiled step.
+        Arguments and returns as :meth:`assign_per_frame`."""
         # Slots are packed from the first, so a frame with at most two instances holds
         # them in slots 0-1: those frames are matched batched, the others by the assigner.
         # (Targets with more than two slots were built on the host: no new sync here.)
@@ -178,6 +188,7 @@ class QueryMatcher:
         query_idx[:, :2], matched[:, :2] = match_two_slots(cost, valid), valid
         return query_idx, matched
 
+    @torch.compiler.disable
     def assign_per_frame(self, cls_logits: Tensor, point_logits: Tensor,
                          targets: FrameTargets,
                          point_targets: Tensor) -> Tuple[Tensor, Tensor]:

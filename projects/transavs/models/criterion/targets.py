@@ -14,7 +14,9 @@ one instance per class present, background included. Three modes:
 
 Frames without annotation (S4 train frames 2-5) have no instance. The instances of a batch
 are padded to ``M`` slots per frame with a ``valid`` flag, so that matching and losses run
-batched. For binary ``'semantic'`` targets ``M = 2`` and no host synchronisation is needed.
+batched. For binary ``'semantic'`` targets ``M = 2`` (``'union'``: ``M = 1``) and no host
+synchronisation is needed; the other targets are built on the host, a function that
+``torch.compile`` leaves out (one graph break, instead of tracing into numpy and scipy).
 """
 from typing import List, NamedTuple
 
@@ -113,6 +115,15 @@ def build_frame_targets(gt_sem_seg: Tensor,
             raise ValueError(f"gt_instances='union' is for binary tasks (num_classes=2), "
                              f'got num_classes={num_classes}')
         return _binary_union(gt_sem_seg, gt_valid, ignore_index)
+    return _host_frame_targets(gt_sem_seg, gt_valid, num_classes, mode, ignore_index)
+
+
+@torch.compiler.disable
+def _host_frame_targets(gt_sem_seg: Tensor, gt_valid: Tensor, num_classes: int, mode: str,
+                        ignore_index: int) -> FrameTargets:
+    """The targets built frame by frame on the host (numpy, ``scipy.ndimage.label``); a
+    compiled step runs this eagerly between two graphs. Arguments and return value as
+    :func:`build_frame_targets`."""
     labels_np = gt_sem_seg.cpu().numpy()
     if num_classes == 2:  # binary: every non-zero, non-ignored label is "sounding"
         labels_np = np.where((labels_np != 0) & (labels_np != ignore_index), 1, labels_np)

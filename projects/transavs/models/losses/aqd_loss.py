@@ -1,4 +1,6 @@
 """Audio Query Distance Loss (AQDL), paper eq. 9-10."""
+from typing import Union
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -69,13 +71,14 @@ class AQDLoss(nn.Module):
         self.eps = float(eps)
         self._loss_name = loss_name
 
-    def forward(self, embeds: Tensor, probs: Tensor, threshold: float) -> Tensor:
+    def forward(self, embeds: Tensor, probs: Tensor,
+                threshold: Union[float, Tensor]) -> Tensor:
         """Computes the weighted loss.
 
         Args:
             embeds (Tensor): ``[F, N, d]`` projected query embeddings ``h(q)``.
             probs (Tensor): ``[F, N]`` query confidences ``p_k`` (not differentiated).
-            threshold (float): delta1.
+            threshold (float | Tensor): delta1 (a 0-dim tensor in ``AVSCriterion``).
 
         Returns:
             Tensor: scalar ``loss_weight * L_AQDL``.

@@ -1,4 +1,6 @@
 """Audio Query Mask Loss (AQML), paper eq. 11-12."""
+from typing import Union
+
 import torch.nn as nn
 from mmseg.registry import MODELS
 from torch import Tensor
@@ -48,13 +50,14 @@ class AQMLoss(nn.Module):
         self.loss_weight = float(loss_weight)
         self._loss_name = loss_name
 
-    def forward(self, masks: Tensor, probs: Tensor, threshold: float) -> Tensor:
+    def forward(self, masks: Tensor, probs: Tensor,
+                threshold: Union[float, Tensor]) -> Tensor:
         """Computes the weighted loss.
 
         Args:
             masks (Tensor): ``[F, N, H, W]`` mask probabilities in ``[0, 1]``.
             probs (Tensor): ``[F, N]`` query confidences ``p_k`` (not differentiated).
-            threshold (float): delta2.
+            threshold (float | Tensor): delta2 (a 0-dim tensor in ``AVSCriterion``).
 
         Returns:
             Tensor: scalar ``loss_weight * L_AQML``.

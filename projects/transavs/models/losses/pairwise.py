@@ -1,5 +1,5 @@
 """The confident-pair average shared by AQDL (eq. 9) and AQML (eq. 11)."""
-from typing import Tuple
+from typing import Tuple, Union
 
 import torch
 from torch import Tensor
@@ -7,23 +7,26 @@ from torch import Tensor
 __all__ = ['selected_pairs', 'pair_average', 'selection_sizes']
 
 
-def _selected(probs: Tensor, threshold: float) -> Tensor:
+def _selected(probs: Tensor, threshold: Union[float, Tensor]) -> Tensor:
     """``[F, N]`` bool: ``p > delta``, the rule of the sets ``S_1`` (eq. 9) and ``S_2`` (eq. 11);
     the selection carries no gradient."""
     return (probs > threshold).detach()
 
 
-def selection_sizes(probs: Tensor, threshold: float) -> Tensor:
+def selection_sizes(probs: Tensor, threshold: Union[float, Tensor]) -> Tensor:
     """``|S|`` per frame, ``[F]`` long (for logging how many queries a loss sees)."""
     return _selected(probs, threshold).sum(dim=1)
 
 
-def selected_pairs(probs: Tensor, threshold: float) -> Tuple[Tensor, Tensor]:
+def selected_pairs(probs: Tensor,
+                   threshold: Union[float, Tensor]) -> Tuple[Tensor, Tensor]:
     """Pairs ``i < j`` of queries that are both confident enough.
 
     Args:
         probs (Tensor): ``[F, N]`` confidence of each query (see ``AVSCriterion``).
-        threshold (float): the confidence threshold delta (a query needs ``p > delta``).
+        threshold (float | Tensor): the confidence threshold delta (a query needs
+            ``p > delta``); a 0-dim tensor lets a compiled step change it without
+            recompiling.
 
     Returns:
         tuple[Tensor, Tensor]: bool ``[F, N, N]``, true where ``i < j`` and both

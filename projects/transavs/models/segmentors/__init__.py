@@ -1,4 +1,4 @@
 """Segmentors."""
-from .transavs import TransAVS
+from .transavs import COMPILE_MODES, TransAVS
 
-__all__ = ['TransAVS']
+__all__ = ['COMPILE_MODES', 'TransAVS']

@@ -1,5 +1,5 @@
 """The TransAVS segmentor (paper Fig. 2)."""
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Callable, Dict, List, Optional, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -11,7 +11,10 @@ from torch import Tensor
 from ...structures import AVSDataSample
 from ..utils import check_pretrained_files
 
-__all__ = ['TransAVS']
+__all__ = ['COMPILE_MODES', 'TransAVS']
+
+#: ``torch.compile`` modes (the inductor's; ``'reduce-overhead'`` captures CUDA graphs).
+COMPILE_MODES = ('default', 'reduce-overhead', 'max-autotune', 'max-autotune-no-cudagraphs')
 
 
 @MODELS.register_module()
@@ -31,9 +34,14 @@ class TransAVS(BaseSegmentor):
         train_cfg, test_cfg (dict, optional): passed to the head.
         channels_last (bool): run the visual backbone and pixel decoder in channels-last
             memory format (faster convolutions on recent GPUs). Defaults to False.
-        compile (bool | dict): ``torch.compile`` the backbone, the pixel decoder and the
-            decoder layers in place (``nn.Module.compile``, so checkpoints keep their keys);
-            a dict gives ``torch.compile`` options. Defaults to False.
+        compile (bool | dict): ``torch.compile`` the model; a dict gives ``torch.compile``
+            options (e.g. ``mode='reduce-overhead'`` for CUDA graphs). Training compiles
+            :meth:`loss_from_tensors` (the whole training forward: features, head and
+            criterion) as one function on its first call, with ``fullgraph`` defaulting to
+            :attr:`loss_host_free` (no graph break allowed where none is needed); inference
+            runs the backbone, the pixel decoder and the decoder layers compiled in place
+            (``nn.Module.compile``, so checkpoints keep their keys; in training the compiled
+            loss traces through them). Defaults to False.
         init_cfg (dict, optional): initialisation config.
     """
 
@@ -67,10 +75,31 @@ class TransAVS(BaseSegmentor):
         if channels_last:
             self.backbone.to(memory_format=torch.channels_last)
             self.neck.to(memory_format=torch.channels_last)
+        self.compile_options = None
         if compile:
-            options = compile if isinstance(compile, dict) else {}
+            options = dict(compile) if isinstance(compile, dict) else {}
+            self.compile_options = dict(options)
+            self.compile_options.setdefault('fullgraph', self.loss_host_free)
+            if self.compile_options['fullgraph'] and not self.loss_host_free:
+                raise ValueError(
+                    'TransAVS: compile=dict(fullgraph=True) needs a training step without '
+                    'host synchronisation (loss_host_free): binary gt_instances=\'semantic\' '
+                    "or 'union' and at least two queries. 'components' targets are labelled "
+                    "on the host (scipy.ndimage.label) and frames with more than two instances "
+                    'are matched by scipy\'s Hungarian algorithm; leave fullgraph unset (False '
+                    'then) for them')
             for module in (self.backbone, self.neck, *self.decode_head.layers):
                 module.compile(**options)
+
+    @property
+    def loss_host_free(self) -> bool:
+        """bool: the training forward (:meth:`loss_from_tensors`) runs without host
+        synchronisation, so it compiles with ``fullgraph=True``: the criterion's targets and
+        matching are batched (``AVSCriterion.host_free``) and the head has at least two
+        queries."""
+        criterion = getattr(self.decode_head, 'criterion', None)
+        return bool(getattr(criterion, 'host_free', False)) and \
+            getattr(self.decode_head, 'num_queries', 0) >= 2
 
     def init_weights(self) -> None:
         """Initialises weights; a missing local pretrained file is an error, before any load.
@@ -155,7 +184,21 @@ class TransAVS(BaseSegmentor):
         Returns:
             dict[str, Tensor]: named loss terms and the logged AQDL/AQML set sizes.
         """
-        feats, mask_feat, audio_feat, _ = self._features(inputs)
+        gt_sem_seg, gt_valid = self.gt_tensors(data_samples)
+        return self._loss_function()(inputs, gt_sem_seg, gt_valid)
+
+    @staticmethod
+    def gt_tensors(data_samples: List[AVSDataSample]) -> Tuple[Tensor, Tensor]:
+        """The batch's ground truth as tensors, frames of all clips in a row.
+
+        Args:
+            data_samples (list[AVSDataSample]): one per clip, with ``gt_sem_seg``
+                ``[T, H, W]`` and the ``gt_valid`` metainfo (``T`` flags).
+
+        Returns:
+            tuple[Tensor, Tensor]: ``[B*T, H, W]`` labels and ``[B*T]`` bool annotated
+            frames, on the labels' device.
+        """
         # (B, T, H, W) -> (B*T, H, W), (B, T) -> (B*T,)
         gt_sem_seg = torch.stack([ds.gt_sem_seg.data for ds in data_samples]).flatten(0, 1)
         gt_valid = torch.tensor([bool(v) for ds in data_samples for v in ds.gt_valid],
@@ -163,7 +206,46 @@ class TransAVS(BaseSegmentor):
         if gt_valid.numel() != gt_sem_seg.shape[0]:
             raise ValueError(f'gt_valid flags ({gt_valid.numel()}) do not match the '
                              f'{gt_sem_seg.shape[0]} ground-truth frames')
+        return gt_sem_seg, gt_valid
+
+    def loss_from_tensors(self, inputs: Dict[str, Tensor], gt_sem_seg: Tensor,
+                          gt_valid: Tensor) -> Dict[str, Tensor]:
+        """The training forward on tensors: features, head and criterion (targets,
+        matching, the losses of eq. 13). The function that ``compile`` compiles.
+
+        Args:
+            inputs (dict): from :class:`AVSDataPreprocessor` (``frames``,
+                ``audio_log_mel``).
+            gt_sem_seg (Tensor): ``[B*T, H, W]`` labels (0 = background).
+            gt_valid (Tensor): ``[B*T]`` bool, annotated frames.
+
+        Returns:
+            dict[str, Tensor]: as :meth:`loss`.
+        """
+        feats, mask_feat, audio_feat, _ = self._features(inputs)
         return self.decode_head.loss(feats, mask_feat, audio_feat, gt_sem_seg, gt_valid)
+
+    def _loss_function(self) -> Callable[..., Dict[str, Tensor]]:
+        """:meth:`loss_from_tensors`, compiled on first use when ``compile`` is set.
+
+        Returns:
+            Callable: the (compiled) training forward.
+        """
+        if self.compile_options is None:
+            return self.loss_from_tensors
+        compiled = self.__dict__.get('_compiled_loss')
+        if compiled is None:
+            compiled = torch.compile(self.loss_from_tensors, **self.compile_options)
+            self._compiled_loss = compiled
+        return compiled
+
+    def __getstate__(self) -> dict:
+        """State for pickling and ``copy.deepcopy``: without the compiled loss function, which
+        is bound to this model (a copy compiles its own; ``nn.Module`` drops its compiled
+        call the same way)."""
+        state = super().__getstate__()
+        state.pop('_compiled_loss', None)
+        return state
 
     def predict(self,
                 inputs: Dict[str, Tensor],
