@@ -5,13 +5,20 @@ Times a full training step (data already on the device; data preprocessor, forwa
 backward, optimiser step) and inference (``test_step``) after warm-up, with device
 synchronisation, and prints one table:
 
-- step time (median of ``--iters``), clips/s, inference frames/s, peak memory,
+- step time (median of ``--iters``; the first step, which compiles a compiled model, apart),
+  clips/s, inference frames/s, peak memory,
 - parameters (total / trainable), model FLOPs per frame (forward, mmengine's FlopAnalyzer;
   1 multiply-add = 2 FLOPs), achieved training TFLOP/s (3x forward, no backward for a frozen
   audio backbone) and its fraction of the device's peak (MFU) where the peak is known,
 - speed-ups of the fast setting (``--amp``, ``--compile``, ``--channels-last``) over the
-  reference (fp32, no compile, no channels-last). Both use the same attention kernels and
-  match queries the same way (batched for binary frames, see ``AVSCriterion``).
+  reference (fp32, eager, no channels-last). Both use the same attention kernels and
+  match queries the same way (batched for binary frames, see ``AVSCriterion``),
+- the compiled step beside the eager one: with ``--compile`` the fast setting is the model's
+  ``compile`` option (the training forward as one ``torch.compile``-d function, fullgraph
+  where no host synchronisation is needed; ``--compile-mode reduce-overhead`` adds CUDA
+  graphs); the graphs and graph breaks of the training forward (``torch._dynamo.explain``)
+  and, per setting, the operators one training step dispatches (``torch.profiler``: ATen
+  operators; on CUDA also kernel launches and GPU kernels).
 
 The measuring is ``projects.transavs.benchmark`` (``benchmark_model``); this is its command
 line.
@@ -21,6 +28,8 @@ Usage::
     python tools/benchmark.py configs/transavs_r50_s4.py --device cuda --batch-clips 4 \\
         --amp bf16 [--compile] [--channels-last] [--iters 20]
     python tools/benchmark.py configs/transavs_tiny_s4.py --device cpu --batch-clips 1
+    python tools/benchmark.py configs/transavs_tiny_s4.py --device cpu --compile \
+        --cfg-options model.decode_head.criterion.gt_instances=semantic
 """
 import argparse
 import json
@@ -28,7 +37,7 @@ import logging
 import os.path as osp
 
 import torch
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
 from prettytable import PrettyTable
@@ -36,6 +45,7 @@ from prettytable import PrettyTable
 import projects.transavs  # noqa: F401  (registers the modules)
 from projects.transavs.benchmark import (
     AMP_DTYPES,
+    COMPILE_MODES,
     SpeedOptions,
     benchmark_frame_size,
     benchmark_model,
@@ -48,7 +58,13 @@ def parse_args(argv=None):
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--batch-clips', type=int, default=4)
     parser.add_argument('--amp', choices=sorted(AMP_DTYPES), default='none')
-    parser.add_argument('--compile', action='store_true', help='torch.compile (fast setting)')
+    parser.add_argument('--compile', action='store_true',
+                        help='torch.compile the fast setting (the model\'s compile option)')
+    parser.add_argument('--compile-mode', choices=COMPILE_MODES, default='default',
+                        help='torch.compile mode with --compile (reduce-overhead: CUDA graphs)')
+    parser.add_argument('--compile-backend', default='inductor',
+                        help='torch.compile backend with --compile (eager / aot_eager: '
+                        'tracing only, compiles in seconds)')
     parser.add_argument('--channels-last', action='store_true')
     parser.add_argument('--iters', type=int, default=10, help='timed iterations')
     parser.add_argument('--warmup', type=int, default=3)
@@ -56,6 +72,13 @@ def parse_args(argv=None):
                         help='frame size (default: the config\'s test size)')
     parser.add_argument('--no-reference', action='store_true')
     parser.add_argument('--no-flops', action='store_true')
+    parser.add_argument('--no-graphs', action='store_true',
+                        help='do not count the graph breaks of the training forward')
+    parser.add_argument('--no-profile', action='store_true',
+                        help='do not profile a training step (operator counts)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config settings (key=value), e.g. '
+                        'model.decode_head.criterion.gt_instances=semantic')
     parser.add_argument('--json', help='also write the results here')
     return parser.parse_args(argv)
 
@@ -66,26 +89,32 @@ def main(argv=None):
     # The optimiser constructor logs one line per parameter group at INFO.
     MMLogger.get_current_instance().setLevel(logging.WARNING)
     cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
     device = args.device
     size = benchmark_frame_size(cfg, args.size)
-    frames = cfg.model.decode_head.get('num_frames', 5)
-    options = SpeedOptions(amp=args.amp, compile=args.compile, channels_last=args.channels_last,
-                           iters=args.iters, warmup=args.warmup)
+    frames = cfg.model.decode_head.get('clip_seconds', 5)
+    options = SpeedOptions(amp=args.amp, compile=args.compile, compile_mode=args.compile_mode,
+                           compile_backend=args.compile_backend,
+                           channels_last=args.channels_last, iters=args.iters,
+                           warmup=args.warmup, profile=not args.no_profile)
     results = benchmark_model(cfg, device, args.batch_clips, size, options,
-                              reference=not args.no_reference, flops=not args.no_flops)
+                              reference=not args.no_reference, flops=not args.no_flops,
+                              graphs=not args.no_graphs)
 
     name = torch.cuda.get_device_name() if device.startswith('cuda') else 'CPU'
     print(f'\n{osp.basename(args.config)} on {name} ({device}), {args.batch_clips} clips x '
           f'{frames} frames at {size[0]}x{size[1]}, fast = amp {args.amp}'
-          f'{", compile" if args.compile else ""}'
+          f'{f", compile ({args.compile_backend}, {args.compile_mode})" if args.compile else ""}'
           f'{", channels-last" if args.channels_last else ""}')
-    table = PrettyTable(['setting', 'step ms', 'train clips/s', 'infer frames/s',
+    table = PrettyTable(['setting', 'first step s', 'step ms', 'train clips/s', 'infer frames/s',
                          'train peak GiB', 'infer peak GiB', 'params M (trainable)',
                          'GFLOP/frame', 'train TFLOP/s', 'MFU'])
     mem_note = 'GPU allocated' if device.startswith('cuda') else 'process RSS'
     for r in results:
         table.add_row([
-            r['setting'], f'{1000 * r["step_s"]:.1f}', f'{r["clips_per_s"]:.2f}',
+            r['setting'], f'{r["first_step_s"]:.1f}', f'{1000 * r["step_s"]:.1f}',
+            f'{r["clips_per_s"]:.2f}',
             f'{r["infer_frames_per_s"]:.1f}', f'{r["train_peak_gib"]:.2f}',
             f'{r["infer_peak_gib"]:.2f}',
             f'{r["params"] / 1e6:.1f} ({r["trainable"] / 1e6:.1f})',
@@ -95,6 +124,21 @@ def main(argv=None):
         ])
     print(table)
     print(f'peak memory: {mem_note}')
+    if 'aten_ops' in results[0]:
+        ops = PrettyTable(['setting', 'compiled', 'ATen ops / step', 'launches / step',
+                           'GPU kernels / step'])
+        for r in results:
+            ops.add_row([r['setting'], 'yes' if r['compiled'] else 'no', r['aten_ops'],
+                         r.get('launches', 'n/a'), r.get('device_kernels', 'n/a')])
+        print('one training step, torch.profiler (operators inside another operator and the '
+              'inductor\'s generated kernels are not ATen ops):')
+        print(ops)
+    if 'graph_breaks' in results[0]:
+        r = results[0]
+        print(f'training forward under torch.compile (torch._dynamo.explain): {r["graphs"]} '
+              f'graph(s), {r["graph_breaks"]} graph break(s)')
+        for reason in r['break_reasons']:
+            print(f'  break: {reason}')
     if len(results) == 2:
         fast, ref = results
         print(f'fast / reference: training {fast["clips_per_s"] / ref["clips_per_s"]:.2f}x, '
@@ -102,7 +146,10 @@ def main(argv=None):
     if args.json:
         with open(args.json, 'w') as f:
             json.dump(dict(config=args.config, device=name, batch_clips=args.batch_clips,
-                           size=size, amp=args.amp, results=results), f, indent=2)
+                           size=size, amp=args.amp, compile=args.compile,
+                           compile_mode=args.compile_mode if args.compile else None,
+                           compile_backend=args.compile_backend if args.compile else None,
+                           cfg_options=args.cfg_options, results=results), f, indent=2)
     return results
 
 

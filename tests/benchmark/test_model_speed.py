@@ -9,6 +9,7 @@ from projects.transavs.benchmark import (
     SpeedOptions,
     benchmark_frame_size,
     benchmark_model,
+    compile_options,
     make_batch,
     model_cfg,
     timed,
@@ -21,7 +22,7 @@ def cfg(repo_root):
 
 
 def test_benchmark_tiny_cpu(cfg):
-    results = benchmark_model(cfg, 'cpu', batch_clips=1, size=(64, 64),
+    results = benchmark_model(cfg, 'cpu', batch_clips=1, size=(64, 64), graphs=False,
                               options=SpeedOptions(iters=1, warmup=1))
     fast, ref = results
     assert (fast['setting'], ref['setting']) == ('fast', 'reference')
@@ -29,17 +30,39 @@ def test_benchmark_tiny_cpu(cfg):
         assert r['step_s'] > 0 and r['clips_per_s'] > 0 and r['infer_frames_per_s'] > 0
         assert r['params'] > r['trainable'] > 0 or r['params'] == r['trainable'] > 0
         assert r['gflops_per_frame'] > 0 and r['mfu'] is None  # no known CPU peak
+        assert r['aten_ops'] > 100 and 'launches' not in r  # no kernel launches on the CPU
+        assert not r['compiled'] and 'graph_breaks' not in r
     assert fast['gflops_per_frame'] == ref['gflops_per_frame']  # counted once
     only = benchmark_model(cfg, 'cpu', batch_clips=1, size=(64, 64),
-                           options=SpeedOptions(iters=1, warmup=0), reference=False,
-                           flops=False)
-    assert len(only) == 1 and 'gflops_per_frame' not in only[0]
+                           options=SpeedOptions(iters=1, warmup=0, profile=False),
+                           reference=False, flops=False, graphs=False)
+    assert len(only) == 1
+    assert not {'gflops_per_frame', 'aten_ops', 'graph_breaks'} & set(only[0])
+
+
+def test_benchmark_compiled_step(cfg):
+    """The compiled step beside the eager one; the binary 'semantic' targets leave no graph
+    break (the 'eager' backend: dynamo's tracing without the inductor's minutes of compiling;
+    tests/tools/test_benchmarks.py counts the breaks of the 'components' targets)."""
+    semantic = cfg.copy()
+    semantic.merge_from_dict({'model.decode_head.criterion.gt_instances': 'semantic'})
+    fast, ref = benchmark_model(semantic, 'cpu', batch_clips=1, size=(64, 64), flops=False,
+                                options=SpeedOptions(compile=True, compile_backend='eager',
+                                                     iters=1, warmup=1))
+    assert fast['compiled'] and not ref['compiled']
+    assert (fast['graphs'], fast['graph_breaks'], fast['break_reasons']) == (1, 0, [])
+    assert fast['first_step_s'] > 0 and fast['step_s'] > 0
+    assert fast['aten_ops'] > 100 and ref['aten_ops'] > 100
 
 
 def test_settings_and_sizes(cfg):
     fast = model_cfg(cfg, True, SpeedOptions(channels_last=True, compile=True))
     ref = model_cfg(cfg, False, SpeedOptions(channels_last=True, compile=True))
-    assert fast.channels_last and fast.compile
+    assert fast.channels_last and fast.compile == dict(backend='inductor', mode='default')
+    assert compile_options(SpeedOptions(compile_mode='reduce-overhead', compile_backend='eager')
+                           ) == dict(backend='eager')  # a mode is the inductor's
+    with pytest.raises(ValueError, match='compile_mode must be one of'):
+        compile_options(SpeedOptions(compile_mode='fast'))
     assert not ref.channels_last and not ref.compile
     plain = model_cfg(cfg, True, SpeedOptions())
     assert not plain.channels_last and 'compile' not in plain

@@ -1,9 +1,12 @@
 """Speed, memory and FLOPs of a TransAVS config: a training step and inference, in the
 configured fast setting and the plain reference setting.
 
-The fast setting: the chosen AMP dtype, optionally ``torch.compile`` and channels-last. The
-reference: fp32, no compile, no channels-last. Both use the same attention kernels and match
-queries the same way (batched for binary frames, see ``AVSCriterion``).
+The fast setting: the chosen AMP dtype, optionally ``torch.compile`` (the model's ``compile``
+option: the training forward as one compiled function, the modules compiled in place for
+inference) and channels-last. The reference: fp32, eager, no channels-last. Both use the same
+attention kernels and match queries the same way (batched for binary frames, see
+``AVSCriterion``). Each setting's training step is also profiled once (operators dispatched,
+kernel launches on CUDA), and the training forward's graph breaks are counted once.
 """
 import copy
 from dataclasses import dataclass
@@ -15,12 +18,14 @@ from mmengine.optim import build_optim_wrapper
 from mmseg.registry import MODELS
 
 from ..apis.inference import pipeline_frame_scale
+from ..models.segmentors import COMPILE_MODES
 from .batch import make_batch
+from .compile_report import loss_graph_breaks, ops_per_step
 from .flops import PEAK_TFLOPS, forward_flops_per_frame
 from .timing import peak_memory_gib, timed
 
-__all__ = ['AMP_DTYPES', 'SpeedOptions', 'benchmark_frame_size', 'model_cfg', 'run_setting',
-           'benchmark_model']
+__all__ = ['AMP_DTYPES', 'COMPILE_MODES', 'SpeedOptions', 'benchmark_frame_size',
+           'compile_options', 'model_cfg', 'run_setting', 'benchmark_model']
 
 AMP_DTYPES = {'bf16': torch.bfloat16, 'fp16': torch.float16, 'none': None}
 
@@ -31,16 +36,46 @@ class SpeedOptions:
 
     Args:
         amp (str): ``'bf16'``, ``'fp16'`` or ``'none'``. Defaults to ``'none'``.
-        compile (bool): ``torch.compile`` the model. Defaults to False.
+        compile (bool): ``torch.compile`` the model (its ``compile`` option). Defaults to
+            False.
+        compile_mode (str): The ``torch.compile`` mode, one of :data:`COMPILE_MODES`.
+            Defaults to ``'default'``.
+        compile_backend (str): The ``torch.compile`` backend (``'eager'`` and
+            ``'aot_eager'`` compile in seconds and test the tracing). Defaults to
+            ``'inductor'``.
         channels_last (bool): Channels-last memory format. Defaults to False.
         iters (int): Timed iterations. Defaults to 10.
-        warmup (int): Untimed iterations first. Defaults to 3.
+        warmup (int): Iterations before the timed ones (the first is reported alone as
+            ``first_step_s``: it compiles a compiled model). Defaults to 3.
+        profile (bool): Profile one more training step (:func:`ops_per_step`). Defaults to
+            True.
     """
     amp: str = 'none'
     compile: bool = False
+    compile_mode: str = 'default'
+    compile_backend: str = 'inductor'
     channels_last: bool = False
     iters: int = 10
     warmup: int = 3
+    profile: bool = True
+
+
+def compile_options(options: SpeedOptions) -> dict:
+    """The model's ``compile`` option for the fast setting.
+
+    Args:
+        options (SpeedOptions): The fast setting's choices.
+
+    Returns:
+        dict: ``torch.compile`` options (``backend``, and ``mode`` for the inductor).
+    """
+    if options.compile_mode not in COMPILE_MODES:
+        raise ValueError(f'compile_mode must be one of {COMPILE_MODES}, got '
+                         f'{options.compile_mode!r}')
+    result = dict(backend=options.compile_backend)
+    if options.compile_backend == 'inductor':
+        result['mode'] = options.compile_mode
+    return result
 
 
 def benchmark_frame_size(cfg: Config, size: Optional[Sequence[int]] = None) -> Tuple[int, int]:
@@ -72,7 +107,7 @@ def model_cfg(cfg: Config, fast: bool, options: SpeedOptions) -> ConfigDict:
     if fast:
         m.channels_last = options.channels_last
         if options.compile:
-            m.compile = True
+            m.compile = compile_options(options)
     else:
         m.channels_last = False
         m.compile = False
@@ -92,10 +127,13 @@ def run_setting(cfg: Config, options: SpeedOptions, fast: bool, batch: dict, dev
         flops (tuple[float, float], optional): From :func:`forward_flops_per_frame`.
 
     Returns:
-        dict: ``setting``, ``step_s`` (median), ``clips_per_s``, ``infer_frames_per_s``,
-        ``train_peak_gib``, ``infer_peak_gib``, ``params``, ``trainable`` and, with
-        ``flops``, ``gflops_per_frame``, ``train_tflops_per_s`` and ``mfu`` (None where the
-        device's peak is unknown).
+        dict: ``setting``, ``compiled`` (bool), ``first_step_s`` (the first training step,
+        with the compilation of a compiled model), ``step_s`` (median), ``clips_per_s``,
+        ``infer_frames_per_s``, ``train_peak_gib``, ``infer_peak_gib``, ``params``,
+        ``trainable``; with ``options.profile`` the counts of :func:`ops_per_step` for one
+        training step (``aten_ops`` and, on CUDA, ``launches`` and ``device_kernels``); and
+        with ``flops``, ``gflops_per_frame``, ``train_tflops_per_s`` and ``mfu`` (None where
+        the device's peak is unknown).
     """
     torch.manual_seed(0)
     model = MODELS.build(model_cfg(cfg, fast, options)).to(device)
@@ -119,9 +157,14 @@ def run_setting(cfg: Config, options: SpeedOptions, fast: bool, batch: dict, dev
     model.train()
     if device.startswith('cuda'):
         torch.cuda.reset_peak_memory_stats()
-    step = timed(lambda: model.train_step(copy.copy(batch), wrapper), device, options.warmup,
-                 options.iters)
+    def train():
+        model.train_step(copy.copy(batch), wrapper)
+
+    # The first call (counted as warm-up) compiles a compiled model: timed on its own.
+    first_step = timed(train, device, 0, 1)
+    step = timed(train, device, max(options.warmup - 1, 0), options.iters)
     train_mem = peak_memory_gib(device)
+    ops = ops_per_step(train, device) if options.profile else {}
 
     model.eval()
     if device.startswith('cuda'):
@@ -135,9 +178,11 @@ def run_setting(cfg: Config, options: SpeedOptions, fast: bool, batch: dict, dev
     infer_time = timed(infer, device, options.warmup, options.iters)
     infer_mem = peak_memory_gib(device)
     result = dict(
-        setting='fast' if fast else 'reference', step_s=step,
+        setting='fast' if fast else 'reference', compiled=bool(fast and options.compile),
+        first_step_s=first_step, step_s=step,
         clips_per_s=len(batch['data_samples']) / step, infer_frames_per_s=num_frames / infer_time,
-        train_peak_gib=train_mem, infer_peak_gib=infer_mem, params=params, trainable=trainable)
+        train_peak_gib=train_mem, infer_peak_gib=infer_mem, params=params, trainable=trainable,
+        **ops)
     if flops is not None:
         fwd, audio = flops
         train_flops = num_frames * (3 * fwd - 2 * audio)  # no backward through frozen audio
@@ -156,7 +201,7 @@ def run_setting(cfg: Config, options: SpeedOptions, fast: bool, batch: dict, dev
 def benchmark_model(cfg: Config, device: str, batch_clips: int = 4,
                     size: Optional[Sequence[int]] = None,
                     options: Optional[SpeedOptions] = None, reference: bool = True,
-                    flops: bool = True) -> List[dict]:
+                    flops: bool = True, graphs: bool = True) -> List[dict]:
     """Times the fast setting and (optionally) the reference on one random batch.
 
     Args:
@@ -169,24 +214,33 @@ def benchmark_model(cfg: Config, device: str, batch_clips: int = 4,
         reference (bool): Also time the reference setting. Defaults to True.
         flops (bool): Count FLOPs (on the reference model) for TFLOP/s and MFU. Defaults to
             True.
+        graphs (bool): Count the graphs and graph breaks of the training forward under
+            ``torch.compile`` (:func:`loss_graph_breaks`, on the reference model, whether or
+            not the fast setting compiles). Defaults to True.
 
     Returns:
-        list[dict]: :func:`run_setting`'s result for the fast setting, then the reference.
+        list[dict]: :func:`run_setting`'s result for the fast setting, then the reference;
+        with ``graphs``, each also holds ``graphs``, ``graph_breaks`` and ``break_reasons``.
     """
     options = options or SpeedOptions()
     size = benchmark_frame_size(cfg, size)
     frames = cfg.model.decode_head.get('clip_seconds', 5)
     batch = make_batch(batch_clips, frames, size, device)
-    counted = None
-    if flops:
+    counted, graph_report = None, {}
+    if flops or graphs:
         torch.manual_seed(0)
-        plain = MODELS.build(model_cfg(cfg, False, options)).to(device).eval()
-        with torch.no_grad():
-            counted = forward_flops_per_frame(plain, batch, frames)
+        plain = MODELS.build(model_cfg(cfg, False, options)).to(device)
+        if flops:
+            with torch.no_grad():
+                counted = forward_flops_per_frame(plain.eval(), batch, frames)
+        if graphs:
+            graph_report = loss_graph_breaks(plain.train(), batch)
         del plain
     results = [run_setting(cfg, options, True, batch, device, counted)]
     if reference:
         if device.startswith('cuda'):
             torch.cuda.empty_cache()
         results.append(run_setting(cfg, options, False, batch, device, counted))
+    for result in results:
+        result.update(graph_report)
     return results
