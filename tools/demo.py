@@ -28,7 +28,10 @@ def parse_args(argv=None):
                         help='training iterations (default: the config\'s)')
     parser.add_argument('--train-videos', type=int, nargs=2, default=(640, 480),
                         metavar=('S4', 'MS3'), help='training videos per subset')
-    parser.add_argument('--test-videos', type=int, default=24, help='test videos per subset')
+    parser.add_argument('--test-videos', type=int, default=24,
+                        help='test videos per subset; the off-screen negative audio needs, for '
+                        'every test clip, another one with none of its categories, so very few '
+                        'clips (1-3) can stop the run with an error naming the clip')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--pictures', type=int, default=6,
                         help='test clips drawn per subset')
