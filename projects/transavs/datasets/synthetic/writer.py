@@ -69,15 +69,20 @@ def write_meta_csv(plans: Sequence[VideoPlan], data_root: str, subset: str) -> s
         str: The CSV's path.
     """
     path = layout.meta_csv_path(data_root, subset)
+    if subset == 's4':
+        return _write_csv(path, ['name', 'start_time', 'category', 'split'],
+                          ([p.name, p.start_time, p.category, p.split] for p in plans))
+    return _write_csv(path, ['name', 'start_time', 'split'],
+                      ([p.name, p.start_time, p.split] for p in plans))
+
+
+def _write_csv(path: str, header: Sequence[str], rows) -> str:
+    """Writes a UTF-8 CSV (its folder made as needed); returns ``path``."""
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
     with open(path, 'w', newline='', encoding='utf-8') as f:
         writer = csv.writer(f)
-        if subset == 's4':
-            writer.writerow(['name', 'start_time', 'category', 'split'])
-            writer.writerows([p.name, p.start_time, p.category, p.split] for p in plans)
-        else:
-            writer.writerow(['name', 'start_time', 'split'])
-            writer.writerows([p.name, p.start_time, p.split] for p in plans)
+        writer.writerow(header)
+        writer.writerows(rows)
     return path
 
 
@@ -98,12 +103,6 @@ def write_category_file(plans: Sequence[VideoPlan], data_root: str) -> str:
     Returns:
         str: The file's path.
     """
-    path = osp.join(data_root, CATEGORY_FILE)
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    with open(path, 'w', newline='', encoding='utf-8') as f:
-        writer = csv.writer(f)
-        writer.writerow(['vid', 'a_obj'])
-        for plan in plans:
-            names = dict.fromkeys(c.replace('_', '-') for c in plan.sounding_categories)
-            writer.writerow([plan.name, '_'.join(names)])
-    return path
+    rows = ([p.name, '_'.join(dict.fromkeys(c.replace('_', '-') for c in p.sounding_categories))]
+            for p in plans)
+    return _write_csv(osp.join(data_root, CATEGORY_FILE), ['vid', 'a_obj'], rows)
