@@ -18,6 +18,7 @@ train_pipeline = [
             dataset=dict(type=_base_.dataset_type, data_root=_base_.data_root, split='train'),
             audio_pipeline=[dict(type='LoadAudioLogMel', source='pkl')])),
     dict(type='ClipRandomFlip', prob=0.5),
+    dict(type='ClipInstanceTargets', mode='components', max_instances=8),
     dict(type='PackAVSInputs'),
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

@@ -65,6 +65,7 @@ BUILD_ARGS = {
         'ClipRandomFlip': dict(prob=0.5),
         'ClipRandomResizedCrop': dict(),
         'ClipPhotoMetricDistortion': dict(),
+        'ClipInstanceTargets': dict(max_instances=4),
         'PackAVSInputs': dict(),
         'LoadAudioWaveform': dict(),
         'WaveformToLogMel': dict(),

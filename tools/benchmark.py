@@ -14,8 +14,9 @@ synchronisation, and prints one table:
   reference (fp32, eager, no channels-last). Both use the same attention kernels and
   match queries the same way (batched for binary frames, see ``AVSCriterion``),
 - the compiled step beside the eager one: with ``--compile`` the fast setting is the model's
-  ``compile`` option (the training forward as one ``torch.compile``-d function, fullgraph
-  where no host synchronisation is needed; ``--compile-mode reduce-overhead`` adds CUDA
+  ``compile`` option (the training forward as one ``torch.compile``-d function, fullgraph;
+  the random batch carries the instance maps of the config's ``ClipInstanceTargets``, as
+  its training data loader would; ``--compile-mode reduce-overhead`` adds CUDA
   graphs); the graphs and graph breaks of the training forward (``torch._dynamo.explain``)
   and, per setting, the operators one training step dispatches (``torch.profiler``: ATen
   operators; on CUDA also kernel launches and GPU kernels).
@@ -29,7 +30,7 @@ Usage::
         --amp bf16 [--compile] [--channels-last] [--iters 20]
     python tools/benchmark.py configs/transavs_tiny_s4.py --device cpu --batch-clips 1
     python tools/benchmark.py configs/transavs_tiny_s4.py --device cpu --compile \
-        --cfg-options model.decode_head.criterion.gt_instances=semantic
+        [--cfg-options model.decode_head.criterion.gt_instances=semantic]
 """
 import argparse
 import json

@@ -21,7 +21,10 @@ def _dataset(repo_root, subset, data_root, split, extra_transforms=()):
     dataset = loader.dataset
     dataset.update(data_root=data_root, split=split)
     pipeline = list(dataset.pipeline)
-    dataset.pipeline = pipeline[:-1] + list(extra_transforms) + pipeline[-1:]  # before packing
+    # before the instance labelling (training) and the packing
+    at = next(i for i, t in enumerate(pipeline)
+              if t['type'] in ('ClipInstanceTargets', 'PackAVSInputs'))
+    dataset.pipeline = pipeline[:at] + list(extra_transforms) + pipeline[at:]
     return DATASETS.build(dataset)
 
 
@@ -32,7 +35,8 @@ def test_base_configs(repo_root, subset):
     assert cfg.data_root == {'s4': 'data/AVSBench/Single-source',
                              'ms3': 'data/AVSBench/Multi-sources'}[subset]
     assert [t['type'] for t in cfg.train_pipeline] == [
-        'LoadClipFrames', 'LoadClipMasks', 'LoadAudioLogMel', 'ClipRandomFlip', 'PackAVSInputs']
+        'LoadClipFrames', 'LoadClipMasks', 'LoadAudioLogMel', 'ClipRandomFlip',
+        'ClipInstanceTargets', 'PackAVSInputs']
     assert [t['type'] for t in cfg.test_pipeline] == [
         'LoadClipFrames', 'LoadClipMasks', 'LoadAudioLogMel', 'PackAVSInputs']
     train = cfg.train_dataloader
@@ -80,6 +84,18 @@ def test_train_pipeline_to_batch(repo_root, subset, s4_root, ms3_root):
             if meta['flip']:
                 disk = disk[:, ::-1]
             assert torch.equal(gt[t], torch.from_numpy(np.ascontiguousarray(disk)))
+        # the criterion's 'components' instances, labelled after the flip: background in
+        # slot 0, every sounding pixel in a sounding slot
+        assert meta['instance_mode'] == 'components'
+        instance_map, labels = sample.gt_instance_map.data, sample.gt_instance_labels
+        assert instance_map.shape == (5, 224, 224) and labels.shape == (5, 8)
+        for t in range(5):
+            if not valid[t]:
+                assert (instance_map[t] == 255).all() and (labels[t] == -1).all()
+                continue
+            assert torch.equal(instance_map[t] == 0, gt[t] == 0)
+            sounding = labels[t][instance_map[t][gt[t] == 1].long()]
+            assert (sounding == 1).all()
     # The model's data preprocessor stacks the clips.
     preprocessor = MODELS.build(dict(type='AVSDataPreprocessor'))
     data = preprocessor(batch, training=True)

@@ -1,7 +1,8 @@
-"""The training forward compiles (``torch.compile``) without graph breaks where it needs no host
-synchronisation, breaks only at the host steps where it does, and the compiled step computes
-what the eager one computes (CPU, with the cheap ``aot_eager`` backend: the inductor takes
-about two minutes to compile the tiny model on two cores)."""
+"""The training forward compiles (``torch.compile``) without graph breaks for every target mode
+(``'components'`` with the data pipeline's instance maps), breaks only at the host steps
+without them, and the compiled step computes what the eager one computes (CPU, with the cheap
+``aot_eager`` backend: the inductor takes about two minutes to compile the tiny model on two
+cores)."""
 import copy
 import os.path as osp
 
@@ -12,6 +13,7 @@ from mmseg.registry import MODELS
 from torch._dynamo.testing import CompileCounter, CompileCounterWithBackend
 
 from projects.transavs.benchmark import make_batch
+from projects.transavs.datasets.transforms import ClipInstanceTargets, pack_instance_targets
 from projects.transavs.models import TransAVS
 
 
@@ -41,8 +43,20 @@ def _data(model, batch):
 def _explain(model, batch):
     """``torch._dynamo.explain`` of the training forward on a batch."""
     data = _data(model, batch)
+    instances = model.instance_tensors(data['data_samples']) or ()
     return torch._dynamo.explain(model.loss_from_tensors)(
-        data['inputs'], *TransAVS.gt_tensors(data['data_samples']))
+        data['inputs'], *TransAVS.gt_tensors(data['data_samples']), *instances)
+
+
+def _with_instances(batch, mode='components', max_instances=8):
+    """The batch with the instance maps ClipInstanceTargets gives the training pipeline."""
+    batch = copy.deepcopy(batch)
+    labeller = ClipInstanceTargets(mode=mode, max_instances=max_instances)
+    for sample in batch['data_samples']:
+        gt = sample.gt_sem_seg.data
+        results = labeller(dict(gt_masks=gt.numpy(), gt_valid=sample.gt_valid))
+        pack_instance_targets(results, sample, tuple(gt.shape))
+    return batch
 
 
 def _two_sounding_regions(batch):
@@ -67,48 +81,102 @@ def _step(model, data, seed=1):
     return {k: v.detach() for k, v in losses.items()}, grads
 
 
-@pytest.mark.parametrize('gt_instances', ['semantic', 'union'])
+@pytest.mark.parametrize('gt_instances', ['semantic', 'union', 'components'])
 def test_training_forward_has_no_graph_break(tiny_cfg, gt_instances):
-    """Features, head and criterion (targets, matching, eq. 13 losses) are one graph."""
+    """Features, head and criterion (targets, matching, eq. 13 losses) are one graph; for
+    'components' with the pipeline's instance maps, also with a frame of three instances
+    (matched on the device)."""
     model = _model(tiny_cfg, gt_instances)
     assert model.loss_host_free
-    explanation = _explain(model, _two_sounding_regions(make_batch(1, 5, (64, 64), 'cpu')))
+    batch = _two_sounding_regions(make_batch(1, 5, (64, 64), 'cpu'))
+    if gt_instances == 'components':
+        batch = _with_instances(batch)
+        labels = batch['data_samples'][0].gt_instance_labels
+        assert labels[0].tolist()[:4] == [0, 1, 1, -1]  # background and two components
+    explanation = _explain(model, batch)
     assert explanation.graph_break_count == 0, [r.reason for r in explanation.break_reasons]
     assert explanation.graph_count == 1
 
 
-def test_components_break_only_at_the_host_steps(tiny_cfg):
-    """'components' targets: the graph breaks only where the host works (connected
-    components, and Hungarian matching of frames with more than two instances)."""
+def test_components_without_instance_maps_break_only_at_the_host_steps(tiny_cfg):
+    """'components' targets without ClipInstanceTargets: the graph breaks only where the host
+    labels the connected components; a frame with more than two instances is still matched on
+    the device (not by scipy's assigner, match_mixed)."""
     model = _model(tiny_cfg, 'components')
-    assert not model.loss_host_free
-    for batch, host_steps in ((make_batch(1, 5, (64, 64), 'cpu'), {'_host_frame_targets'}),
-                              (_two_sounding_regions(make_batch(1, 5, (64, 64), 'cpu')),
-                               {'_host_frame_targets', 'match_mixed'})):
+    for batch in (make_batch(1, 5, (64, 64), 'cpu'),
+                  _two_sounding_regions(make_batch(1, 5, (64, 64), 'cpu'))):
         explanation = _explain(model, batch)
         reasons = [r.reason for r in explanation.break_reasons]
         assert explanation.graph_break_count > 0 and reasons
         assert all('torch.compiler.disable' in r for r in reasons), reasons
         assert {name for name in ('_host_frame_targets', 'match_mixed')
-                if any(name in r for r in reasons)} == host_steps
+                if any(name in r for r in reasons)} == {'_host_frame_targets'}
 
 
-def test_fullgraph_refused_where_the_host_is_needed(tiny_cfg):
-    with pytest.raises(ValueError, match='needs a training step without host'):
-        _model(tiny_cfg, 'components', compile=dict(fullgraph=True, backend='eager'))
+def test_fullgraph_needs_the_instance_maps_or_two_queries(tiny_cfg):
     model = _model(tiny_cfg, 'components', compile=dict(backend='eager'))
-    assert model.compile_options == dict(backend='eager', fullgraph=False)
+    assert model.compile_options == dict(backend='eager', fullgraph=True)
+    data = _data(model, make_batch(1, 5, (64, 64), 'cpu'))
+    with pytest.raises(ValueError, match="add dict\\(type='ClipInstanceTargets', "
+                       "mode='components', num_classes=2\\)"):
+        model.loss(data['inputs'], data['data_samples'])
+    # fullgraph=False: the host steps run eagerly between graphs
+    relaxed = _model(tiny_cfg, 'components', compile=dict(backend='eager', fullgraph=False))
+    assert 'loss_cls' in relaxed.loss(data['inputs'], data['data_samples'])
+    with pytest.raises(ValueError, match='needs at least two queries'):
+        _model(tiny_cfg, 'semantic', compile=dict(fullgraph=True, backend='eager'),
+               decode_head=dict(tiny_cfg.decode_head, num_queries=1))
     assert _model(tiny_cfg, 'semantic', compile=True).compile_options == dict(fullgraph=True)
 
 
-def test_compiled_step_equals_eager(tiny_cfg):
+def test_instance_maps_for_other_targets_are_ignored(tiny_cfg):
+    """Maps made for 'semantic' do not feed a 'components' criterion (warned; the criterion
+    labels its own), and a binary 'semantic' criterion never needs them."""
+    data_batch = _with_instances(make_batch(1, 5, (64, 64), 'cpu'), mode='semantic')
+    model = _model(tiny_cfg, 'components')
+    data = _data(model, data_batch)
+    with pytest.warns(UserWarning, match=r"made instances for \(mode, num_classes\) "
+                      r"\[\('semantic', 2\)\], the criterion wants \('components', 2\)"):
+        assert model.instance_tensors(data['data_samples']) is None
+    assert _model(tiny_cfg, 'semantic').instance_tensors(data['data_samples']) is None
+    mixed = [data['data_samples'][0], make_batch(1, 5, (64, 64), 'cpu')['data_samples'][0]]
+    with pytest.raises(ValueError, match='1 of 2 clips carry gt_instance_map'):
+        model.instance_tensors(mixed)
+
+
+def test_instance_maps_give_the_host_targets_losses(tiny_cfg):
+    """Eagerly, the loss from the pipeline's instance maps equals the loss from the targets the
+    criterion labels on the host (same instances; eagerly trimmed to as many slots, so the
+    same random points)."""
+    model = _model(tiny_cfg, 'components')
+    plain = _two_sounding_regions(make_batch(2, 5, (64, 64), 'cpu'))
+    with_maps = _with_instances(plain)
+    losses = []
+    for batch in (plain, with_maps):
+        data = _data(model, batch)
+        torch.manual_seed(3)
+        losses.append(model.loss(data['inputs'], data['data_samples']))
+    assert losses[0].keys() == losses[1].keys()
+    for name, value in losses[0].items():
+        torch.testing.assert_close(losses[1][name], value, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize('gt_instances', ['semantic', 'components'])
+def test_compiled_step_equals_eager(tiny_cfg, gt_instances):
+    """'components': the compiled step matches the frame of three instances on the device,
+    the eager one with scipy; the same losses and gradients."""
     counter = CompileCounterWithBackend('aot_eager')  # AOT autograd: forward and backward
-    eager = _model(tiny_cfg, 'semantic')
-    compiled = _model(tiny_cfg, 'semantic', compile=dict(backend=counter))
+    eager = _model(tiny_cfg, gt_instances)
+    compiled = _model(tiny_cfg, gt_instances, compile=dict(backend=counter))
     counter = compiled.compile_options['backend']  # the config system may copy it
     assert list(compiled.state_dict()) == list(eager.state_dict())  # keys unchanged
     compiled.load_state_dict(eager.state_dict())
-    data = _data(eager, make_batch(1, 5, (64, 64), 'cpu'))
+    batch = make_batch(1, 5, (64, 64), 'cpu')
+    if gt_instances == 'components':
+        # 3 slots, all used by the first frame: the eager step keeps them all (it trims the
+        # unused ones), so both draw the same random points
+        batch = _with_instances(_two_sounding_regions(batch), max_instances=3)
+    data = _data(eager, batch)
     for delta in (0.55, 0.6):  # eq. 18 moves the thresholds: no recompilation
         eager.set_confidence_thresholds(delta, delta)
         compiled.set_confidence_thresholds(delta, delta)

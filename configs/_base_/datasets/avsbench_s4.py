@@ -9,6 +9,9 @@ train_pipeline = [
     dict(type='LoadClipMasks', scale=crop_size),  # LoadClipMasks
     dict(type='LoadAudioLogMel', source='pkl'),  # LoadAudioLogMel
     dict(type='ClipRandomFlip', prob=0.5),  # ClipRandomFlip
+    # the criterion's 'components' targets labelled in the data workers, so that a compiled
+    # training step (tools/train.py --compile) runs as one graph; after every mask change
+    dict(type='ClipInstanceTargets', mode='components', max_instances=8),  # ClipInstanceTargets
     dict(type='PackAVSInputs'),  # PackAVSInputs
 ]
 test_pipeline = [

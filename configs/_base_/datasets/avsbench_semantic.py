@@ -24,6 +24,9 @@ train_pipeline = [
     dict(frames, keep_ratio_crop=True),
     dict(labels, keep_ratio_crop=True),
     *audio,
+    # the criterion's 'components' targets labelled in the data workers (compiled steps)
+    dict(type='ClipInstanceTargets', mode='components', max_instances=8,  # ClipInstanceTargets
+         num_classes=num_classes),
     dict(type='PackAVSInputs'),  # PackAVSInputs
 ]
 test_pipeline = [frames, labels, *audio, dict(type='PackAVSInputs')]

@@ -35,9 +35,10 @@ def loss_graph_breaks(model: torch.nn.Module, batch: dict) -> Dict[str, object]:
     """
     data = model.data_preprocessor(copy.copy(batch), True)
     gt_sem_seg, gt_valid = model.gt_tensors(data['data_samples'])
+    instances = model.instance_tensors(data['data_samples']) or ()
     torch._dynamo.reset()
     explanation = torch._dynamo.explain(model.loss_from_tensors)(data['inputs'], gt_sem_seg,
-                                                                 gt_valid)
+                                                                 gt_valid, *instances)
     torch._dynamo.reset()
     reasons: List[str] = []
     for reason in explanation.break_reasons:

@@ -19,7 +19,7 @@ from mmseg.registry import MODELS
 
 from ..apis.inference import pipeline_frame_scale
 from ..models.segmentors import COMPILE_MODES
-from .batch import make_batch
+from .batch import instance_targets_cfg, make_batch
 from .compile_report import loss_graph_breaks, ops_per_step
 from .flops import PEAK_TFLOPS, forward_flops_per_frame
 from .timing import peak_memory_gib, timed
@@ -225,7 +225,9 @@ def benchmark_model(cfg: Config, device: str, batch_clips: int = 4,
     options = options or SpeedOptions()
     size = benchmark_frame_size(cfg, size)
     frames = cfg.model.decode_head.get('clip_seconds', 5)
-    batch = make_batch(batch_clips, frames, size, device)
+    # with the instance maps of the config's training pipeline, as its data loader gives them
+    batch = make_batch(batch_clips, frames, size, device,
+                       instance_targets=instance_targets_cfg(cfg))
     counted, graph_report = None, {}
     if flops or graphs:
         torch.manual_seed(0)

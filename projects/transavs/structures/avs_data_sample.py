@@ -14,6 +14,9 @@ class AVSDataSample(SegDataSample):
     - ``gt_sem_seg``: uint8 ``[T, H, W]`` class per pixel, 0 = background (S4 / MS3: 1 =
       sounding object; AVSBench-semantic: one of its 71 classes); all-zero for frames without
       annotation (see ``gt_valid``).
+    - ``gt_instance_map`` (training, with ``ClipInstanceTargets``): uint8 ``[T, H, W]``, the
+      ground-truth instance slot of each pixel (255: none); the tensor field
+      ``gt_instance_labels`` (long ``[T, M]``) holds each slot's class (-1: empty).
     - ``pred_sem_seg``: uint8 ``[T, H, W]``, the class map of eq. 14-15 (binary tasks: the
       sounding mask).
     - ``pred_fg_prob``: float32 ``[T, H, W]``, per-pixel foreground (sounding) probability in
@@ -37,6 +40,8 @@ class AVSDataSample(SegDataSample):
       (str).
     - ``ori_shape`` (tuple): frame size on disk ``(H, W)``; ``img_shape``: after resizing.
     - ``flip`` (bool), ``flip_direction`` (str | None): the clip-level flip applied.
+    - ``instance_mode`` (``'components'`` | ``'semantic'``) and ``instance_num_classes``
+      (int), with ``gt_instance_map``: how ``ClipInstanceTargets`` made it.
     """
 
     @property

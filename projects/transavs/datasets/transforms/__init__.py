@@ -1,8 +1,9 @@
 """Clip transforms: frames, masks, audio (VGGish frontend), negative audio, augmentation,
-packing."""
+ground-truth instances, packing."""
 from .audio import LoadAudioFromNDArray, LoadAudioLogMel, LoadAudioWaveform, WaveformToLogMel
 from .augmentation import ClipPhotoMetricDistortion, ClipRandomFlip, ClipRandomResizedCrop
-from .formatting import PackAVSInputs
+from .formatting import PackAVSInputs, pack_instance_targets
+from .instance_targets import NO_INSTANCE, ClipInstanceTargets
 from .loading import (
     LoadClipFrames,
     LoadClipFramesFromNDArray,
@@ -41,7 +42,8 @@ from .vggish_frontend import (
 __all__ = [
     'LoadClipFrames', 'LoadClipFramesFromNDArray', 'LoadClipMasks', 'LoadClipSemanticLabels',
     'resize_image', 'ClipRandomFlip',
-    'ClipRandomResizedCrop', 'ClipPhotoMetricDistortion', 'PackAVSInputs', 'LoadAudioWaveform',
+    'ClipRandomResizedCrop', 'ClipPhotoMetricDistortion', 'ClipInstanceTargets', 'NO_INSTANCE',
+    'PackAVSInputs', 'pack_instance_targets', 'LoadAudioWaveform',
     'LoadAudioFromNDArray', 'WaveformToLogMel', 'LoadAudioLogMel', 'MuteAudio',
     'waveform_to_examples', 'log_mel_examples', 'vggish_mel_matrix', 'pad_or_crop_examples',
     'read_image', 'NEGATIVE_CONDITIONS', 'POSITIVE_CONDITION', 'NOISE_COLORS', 'AUDIO_STEPS',

@@ -10,14 +10,16 @@ from mmseg.registry import TRANSFORMS
 from ...structures import AVSDataSample
 from .negative_audio import NEGATIVE_CONDITIONS
 
-__all__ = ['PackAVSInputs']
+__all__ = ['PackAVSInputs', 'pack_instance_targets']
 
 _AUDIO_SHAPE = '[T, 1, 96, 64]'  # audio_log_mel, the one audio input of the model
 
+#: How the instances were made (``ClipInstanceTargets``), for the model to check.
+INSTANCE_META_KEYS = ('instance_mode', 'instance_num_classes')
 _DEFAULT_META_KEYS = ('sample_idx', 'video_name', 'category', 'subset', 'split', 'num_frames',
                       'gt_valid', 'frame_padded', 'frame_paths', 'mask_paths', 'mask_rel_paths',
-                      'audio_path', 'audio_condition', 'audio_source', 'ori_shape', 'img_shape',
-                      'flip', 'flip_direction')
+                      'audio_path', 'audio_condition', 'audio_source', 'instance_mode',
+                      'instance_num_classes', 'ori_shape', 'img_shape', 'flip', 'flip_direction')
 
 
 def _to_tensor(value, key: str) -> torch.Tensor:
@@ -27,6 +29,41 @@ def _to_tensor(value, key: str) -> torch.Tensor:
         return torch.from_numpy(np.ascontiguousarray(value))
     raise TypeError(f'PackAVSInputs: results[{key!r}] must be a numpy array or a torch tensor, '
                     f'got {type(value).__name__}')
+
+
+def pack_instance_targets(results: dict, data_sample: AVSDataSample, shape) -> None:
+    """Puts :class:`ClipInstanceTargets`' ``gt_instance_map`` / ``gt_instance_labels`` into a
+    data sample (``PixelData`` of uint8 ``[T, H, W]`` and a long ``[T, M]`` tensor field).
+
+    Args:
+        results (dict): the clip's results, with both keys.
+        data_sample (AVSDataSample): updated in place (also its ``instance_mode`` and
+            ``instance_num_classes`` metainfo).
+        shape (tuple): the clip's ``(T, H, W)``.
+
+    Raises:
+        KeyError, ValueError: a key is missing, the shapes do not match the frames, or a clip
+            with negative audio has instances.
+    """
+    if 'gt_instance_map' not in results or 'gt_instance_labels' not in results:
+        raise KeyError('PackAVSInputs: results has only one of gt_instance_map and '
+                       'gt_instance_labels; ClipInstanceTargets sets both')
+    instance_map = _to_tensor(results['gt_instance_map'], 'gt_instance_map')
+    instance_labels = _to_tensor(results['gt_instance_labels'], 'gt_instance_labels').long()
+    if tuple(instance_map.shape) != tuple(shape) or instance_labels.dim() != 2 or \
+            instance_labels.shape[0] != shape[0]:
+        raise ValueError(f'PackAVSInputs: gt_instance_map {tuple(instance_map.shape)} / '
+                         f'gt_instance_labels {tuple(instance_labels.shape)} do not match '
+                         f'the frames {tuple(shape)} ([T, H, W] and [T, M]): put '
+                         'ClipInstanceTargets after every step that resizes or crops')
+    condition = results.get('audio_condition')
+    if condition in NEGATIVE_CONDITIONS and bool((instance_labels >= 0).any()):
+        raise ValueError(f'PackAVSInputs: clip {results.get("video_name")!r} has negative '
+                         f'audio ({condition!r}) but ground-truth instances: put '
+                         'ClipInstanceTargets after the negative-audio transform')
+    data_sample.gt_instance_map = PixelData(data=instance_map.to(torch.uint8))
+    data_sample.gt_instance_labels = instance_labels
+    data_sample.set_metainfo({key: results[key] for key in INSTANCE_META_KEYS if key in results})
 
 
 @TRANSFORMS.register_module()
@@ -41,22 +78,27 @@ class PackAVSInputs(BaseTransform):
     - frame_seconds (``[T]`` ints, optional): the audio second of each frame, when the frames
       are not one per second of audio (e.g. ``inference_avs`` with ``frame_times``).
     - gt_masks (``[T, H, W]``, optional).
+    - gt_instance_map (``[T, H, W]``) and gt_instance_labels (``[T, M]``), optional: from
+      :class:`ClipInstanceTargets`.
     - audio_condition (str, optional): set by the negative-audio transforms; for a negative
-      condition ``gt_masks`` must be empty (the transform ran after the masks were loaded).
+      condition ``gt_masks`` (and ``gt_instance_labels``) must be empty (the transform ran
+      after the masks were loaded).
 
     Added Keys:
 
     - inputs (dict): ``frames`` (torch.uint8 ``[T, 3, H, W]``), ``audio_log_mel`` (torch
       float) and, when given, ``frame_seconds`` (torch.long ``[T]``).
     - data_samples (:class:`AVSDataSample`): ``gt_sem_seg`` = ``PixelData(data=torch.uint8
-      [T, H, W])`` when ``gt_masks`` exists, the ``meta_keys`` found in ``results`` as
-      meta information (missing keys are skipped).
+      [T, H, W])`` when ``gt_masks`` exists, ``gt_instance_map`` (``PixelData`` of uint8
+      ``[T, H, W]``) and ``gt_instance_labels`` (torch.long ``[T, M]``) when given, the
+      ``meta_keys`` found in ``results`` as meta information (missing keys are skipped).
 
     Args:
         meta_keys (Sequence[str]): Keys copied into the data sample's metainfo. Defaults to
             sample_idx, video_name, category, subset, split, num_frames, gt_valid,
             frame_padded, frame_paths, mask_paths, mask_rel_paths, audio_path,
-            audio_condition, audio_source, ori_shape, img_shape, flip, flip_direction.
+            audio_condition, audio_source, instance_mode, instance_num_classes, ori_shape,
+            img_shape, flip, flip_direction.
     """
 
     def __init__(self, meta_keys: Sequence[str] = _DEFAULT_META_KEYS) -> None:
@@ -95,6 +137,8 @@ class PackAVSInputs(BaseTransform):
                                  'put it after LoadClipMasks / LoadClipSemanticLabels (and '
                                  'the audio loading)')
             data_sample.gt_sem_seg = PixelData(data=masks)
+        if 'gt_instance_map' in results or 'gt_instance_labels' in results:
+            pack_instance_targets(results, data_sample, frames.shape[:3])
         data_sample.set_metainfo({k: results[k] for k in self.meta_keys if k in results})
         return dict(inputs=inputs, data_samples=data_sample)
 

@@ -12,7 +12,7 @@ from torch import Tensor
 from ..losses import selection_sizes
 from ..utils import resample_to_stride
 from .matcher import QueryMatcher
-from .targets import GT_INSTANCE_MODES, FrameTargets, build_frame_targets
+from .targets import GT_INSTANCE_MODES, FrameTargets, build_frame_targets, instance_map_targets
 
 __all__ = ['AVSCriterion', 'CONFIDENCE_MODES', 'TRAIN_CFG_KEYS', 'class_targets',
            'query_confidence']
@@ -77,7 +77,8 @@ class AVSCriterion(nn.Module):
     network, the head only predicts; this module holds everything that needs ground truth
     or is a loss, so each step can be tested alone:
 
-    1. Targets (:func:`build_frame_targets`): mask classification with background as class
+    1. Targets (:func:`build_frame_targets`, or :func:`instance_map_targets` from the data
+       pipeline's ``ClipInstanceTargets``): mask classification with background as class
        0 (mmseg's ``Mask2FormerHead`` convention): one instance per class present in an
        annotated frame, or per connected component (``gt_instances``).
     2. Matching (:class:`QueryMatcher`): Hungarian on sampled points, per decoder layer;
@@ -96,12 +97,14 @@ class AVSCriterion(nn.Module):
 
     Compilation: the losses read the thresholds from a buffer (``thresholds``, not saved in
     checkpoints), so the eq. 18 schedule does not recompile a ``torch.compile``-d step. With
-    :attr:`host_free` targets (binary ``'semantic'`` or ``'union'``) steps 1-4 run without
-    host synchronisation and compile with ``fullgraph=True``. ``'components'`` targets are
-    labelled on the host (``scipy.ndimage.label``) and frames with more than two instances
-    are matched by scipy's Hungarian algorithm: these two steps are excluded from
-    compilation (``torch.compiler.disable``), so a compiled step breaks its graph exactly
-    there, once for the targets and once per supervised layer whose batch holds such a frame.
+    :attr:`host_free` targets (binary ``'semantic'`` or ``'union'``), and with the instance
+    maps of ``ClipInstanceTargets`` for the other targets (``'components'``, multi-class
+    ``'semantic'``), steps 1-4 run without host synchronisation and compile with
+    ``fullgraph=True``: traced, frames with more than two slots are matched by
+    :func:`~.assignment.batched_linear_assignment` on the device. Without those maps the
+    targets are labelled on the host (``scipy.ndimage.label``) and, eagerly, frames with more
+    than two instances are matched by scipy's Hungarian algorithm: both are excluded from
+    compilation (``torch.compiler.disable``), so a compiled step breaks its graph there.
 
     The loss terms, their weights and the matching settings have no defaults here: the model
     config states them once (``configs/_base_/models/transavs_r50.py``).
@@ -209,21 +212,41 @@ class AVSCriterion(nn.Module):
 
     @property
     def host_free(self) -> bool:
-        """bool: targets and matching need no host synchronisation (binary ``'semantic'``
-        or ``'union'`` targets, at most two slots per frame, matched by
-        :func:`~.matcher.match_two_slots`), so the criterion compiles with ``fullgraph=True``
-        (given at least two queries)."""
+        """bool: the targets come from the label map without host synchronisation (binary
+        ``'semantic'`` or ``'union'`` targets, at most two slots per frame, matched by
+        :func:`~.matcher.match_two_slots`). The other targets need the pipeline's instance
+        maps (:meth:`forward`'s ``instance_map``) for that."""
         return self.gt_instances == 'union' or (self.gt_instances == 'semantic'
                                                 and self.num_classes == 2)
 
     # ----------------------------------------------------------------------------- losses
-    def build_targets(self, gt_sem_seg: Tensor, gt_valid: Tensor) -> FrameTargets:
-        """Instance slots of every frame, see :func:`build_frame_targets`."""
+    def build_targets(self,
+                      gt_sem_seg: Tensor,
+                      gt_valid: Tensor,
+                      instance_map: Optional[Tensor] = None,
+                      instance_labels: Optional[Tensor] = None) -> FrameTargets:
+        """Instance slots of every frame: from the pipeline's instance maps when given
+        (:func:`instance_map_targets`), else from the labels (:func:`build_frame_targets`)."""
+        if instance_map is not None:
+            if instance_labels is None:
+                raise ValueError('AVSCriterion: instance_map given without instance_labels')
+            targets = instance_map_targets(instance_map, instance_labels, gt_valid)
+            if torch.compiler.is_compiling():
+                return targets  # all max_instances slots: a static shape, no host sync
+            # Eagerly, as many slots as the batch's fullest frame (the slots are packed from
+            # the first), as the host-built targets: the mask losses sample points for every
+            # slot, so the padding would cost time and change the random draws.
+            used = max(int(targets.valid.sum(1).max()), 1)
+            return FrameTargets(*(t[:, :used] for t in targets))
         return build_frame_targets(gt_sem_seg, gt_valid, self.num_classes, self.gt_instances,
                                    self.ignore_index)
 
-    def forward(self, outs: Dict[str, object], gt_sem_seg: Tensor,
-                gt_valid: Tensor) -> Dict[str, Tensor]:
+    def forward(self,
+                outs: Dict[str, object],
+                gt_sem_seg: Tensor,
+                gt_valid: Tensor,
+                instance_map: Optional[Tensor] = None,
+                instance_labels: Optional[Tensor] = None) -> Dict[str, Tensor]:
         """All loss terms of eq. 13.
 
         Args:
@@ -233,6 +256,11 @@ class AVSCriterion(nn.Module):
                 queries; needed with AQDL).
             gt_sem_seg (Tensor): ``[F, H, W]`` labels at the network input size.
             gt_valid (Tensor): ``[F]`` bool, annotated frames.
+            instance_map (Tensor, optional): ``[F, H, W]`` slot of each pixel and
+            instance_labels (Tensor, optional): ``[F, M]`` class of each slot, the data
+                pipeline's instances (``ClipInstanceTargets``, built with this criterion's
+                ``gt_instances`` and ``num_classes``); without them the targets are built
+                from ``gt_sem_seg``.
 
         Returns:
             dict[str, Tensor]: ``loss_cls``, ``loss_mask``, ``loss_dice`` (intermediate
@@ -247,7 +275,7 @@ class AVSCriterion(nn.Module):
         if gt_valid.shape != gt_sem_seg.shape[:1]:
             raise ValueError(f'AVSCriterion: gt_valid {tuple(gt_valid.shape)} must hold one '
                              f'flag per ground-truth frame ({gt_sem_seg.shape[0]})')
-        targets = self.build_targets(gt_sem_seg, gt_valid)
+        targets = self.build_targets(gt_sem_seg, gt_valid, instance_map, instance_labels)
         losses = dict()
         for layer, (cls, masks) in enumerate(zip(cls_logits, mask_logits)):
             prefix = '' if layer == len(cls_logits) - 1 else f'd{layer}.'

@@ -11,9 +11,12 @@ assignment:
   two-column assignment problem with no per-frame loop; when every frame of the batch has
   at most two slots (binary ``'semantic'``) the matching needs no host synchronisation;
 - the other frames go one by one through mmseg's ``HungarianAssigner`` (scipy's
-  ``linear_sum_assignment`` on the host). This part is left out of ``torch.compile``
-  (:meth:`QueryMatcher.match_mixed`): a compiled step breaks its graph there, and only for a
-  batch with a frame of more than two instances (the slot count is a static shape).
+  ``linear_sum_assignment`` on the host) in an eager step (:meth:`QueryMatcher.match_mixed`);
+  a compiled step matches every frame of a batch with more
+  than two slots on the device instead (:meth:`QueryMatcher.match_on_device`,
+  :func:`~.assignment.batched_linear_assignment`), without host synchronisation. Eagerly
+  scipy is the faster of the two: the device solver launches many small kernels, which a
+  compiled step fuses.
 """
 from typing import Dict, Sequence, Tuple
 
@@ -24,6 +27,7 @@ from mmengine.structures import InstanceData
 from mmseg.registry import TASK_UTILS
 from torch import Tensor
 
+from .assignment import batched_linear_assignment
 from .targets import FrameTargets
 
 __all__ = ['QueryMatcher', 'match_cost_matrix', 'match_two_slots']
@@ -155,17 +159,35 @@ class QueryMatcher:
             return self.assign_per_frame(cls_logits, point_logits, targets, point_targets)
         if num_slots <= 2:
             return self._match_batched(cls_logits, point_logits, targets, point_targets)
+        if torch.compiler.is_compiling():
+            return self.match_on_device(cls_logits, point_logits, targets, point_targets)
         return self.match_mixed(cls_logits, point_logits, targets, point_targets)
 
-    @torch.compiler.disable
+    def match_on_device(self, cls_logits: Tensor, point_logits: Tensor, targets: FrameTargets,
+                        point_targets: Tensor) -> Tuple[Tensor, Tensor]:
+        """Every frame by :func:`~.assignment.batched_linear_assignment`, without host
+        synchronisation (what a compiled step runs). Arguments and returns as
+        :meth:`assign_per_frame`; every slot must get a query (``N >= M``)."""
+        num_queries, num_slots = cls_logits.shape[1], targets.labels.shape[1]
+        if num_queries < num_slots:
+            raise ValueError(f'QueryMatcher: {num_slots} instance slots per frame but only '
+                             f'{num_queries} queries; the device matching needs at least as many '
+                             'queries as slots (lower ClipInstanceTargets.max_instances)')
+        cost = match_cost_matrix(cls_logits, point_logits, targets.labels, point_targets,
+                                 self.match_costs)  # [F, N, M]
+        # an empty slot costs the same for every query: the other slots' optimum is unchanged
+        cost = cost.masked_fill(~targets.valid[:, None, :], 0.0)
+        return batched_linear_assignment(cost), targets.valid
+
     def match_mixed(self, cls_logits: Tensor, point_logits: Tensor, targets: FrameTargets,
                     point_targets: Tensor) -> Tuple[Tensor, Tensor]:
         """Frames with at most two instances batched (:func:`match_two_slots`), the others
-        by mmseg's ``HungarianAssigner`` on the host; run eagerly by a compiled step.
-        Arguments and returns as :meth:`assign_per_frame`."""
+        by mmseg's ``HungarianAssigner`` on the host (eager steps only: a compiled step takes
+        :meth:`match_on_device`). Arguments and returns as :meth:`assign_per_frame`."""
         # Slots are packed from the first, so a frame with at most two instances holds
         # them in slots 0-1: those frames are matched batched, the others by the assigner.
-        # (Targets with more than two slots were built on the host: no new sync here.)
+        # (An eager step: the host synchronisations of frames.any() and of the assigner are
+        # allowed here; a compiled one takes match_on_device.)
         small = ~targets.valid[:, 2:].any(1)  # [F]
         query_idx = torch.zeros_like(targets.labels)
         matched = torch.zeros_like(targets.valid)

@@ -14,22 +14,31 @@ one instance per class present, background included. Three modes:
 
 Frames without annotation (S4 train frames 2-5) have no instance. The instances of a batch
 are padded to ``M`` slots per frame with a ``valid`` flag, so that matching and losses run
-batched. For binary ``'semantic'`` targets ``M = 2`` (``'union'``: ``M = 1``) and no host
-synchronisation is needed; the other targets are built on the host, a function that
-``torch.compile`` leaves out (one graph break, instead of tracing into numpy and scipy).
+batched. Three sources, the same instances:
+
+- binary ``'semantic'`` (``M = 2``) and ``'union'`` (``M = 1``) targets come from the label
+  map on the device, without host synchronisation (:func:`build_frame_targets`);
+- the instance maps of the data pipeline (``ClipInstanceTargets``: ``M`` = its
+  ``max_instances``, labelled in the data workers) become slots on the device, without host
+  synchronisation either (:func:`instance_map_targets`);
+- otherwise the targets are built frame by frame on the host (numpy, scipy), a function that
+  ``torch.compile`` leaves out (a graph break, instead of tracing into numpy and scipy).
 """
 from typing import List, NamedTuple
 
 import numpy as np
 import torch
 from mmengine.structures import InstanceData
-from scipy import ndimage
 from torch import Tensor
 
-__all__ = ['GT_INSTANCE_MODES', 'FrameTargets', 'build_frame_targets', 'targets_to_instances']
+from ...structures import binarize_labels, frame_instances
+
+__all__ = [
+    'GT_INSTANCE_MODES', 'FrameTargets', 'build_frame_targets', 'instance_map_targets',
+    'targets_to_instances'
+]
 
 GT_INSTANCE_MODES = ('semantic', 'components', 'union')
-_EIGHT_NEIGHBOURS = np.ones((3, 3), dtype=bool)
 
 
 class FrameTargets(NamedTuple):
@@ -60,26 +69,6 @@ def _binary_union(gt: Tensor, gt_valid: Tensor, ignore_index: int) -> FrameTarge
     valid = foreground.flatten(2).any(2) & gt_valid[:, None]  # [F, 1]
     labels = torch.ones_like(valid, dtype=torch.long)
     return FrameTargets(labels, foreground, valid)
-
-
-def _frame_instances(frame: np.ndarray, num_classes: int, mode: str,
-                     ignore_index: int) -> List:
-    """``(label, mask)`` pairs of one annotated frame (numpy ``[H, W]``)."""
-    present = [int(c) for c in np.unique(frame) if c != ignore_index]
-    unknown = [c for c in present if not 0 <= c < num_classes]
-    if unknown:
-        raise ValueError(f'ground-truth labels {unknown} are outside [0, {num_classes}) '
-                         f'(num_classes={num_classes}) and are not ignore_index '
-                         f'({ignore_index})')
-    instances = []
-    for c in present:
-        mask = frame == c
-        if mode == 'components' and c != 0:
-            components, count = ndimage.label(mask, structure=_EIGHT_NEIGHBOURS)
-            instances.extend((c, components == i) for i in range(1, count + 1))
-        else:
-            instances.append((c, mask))
-    return instances
 
 
 def build_frame_targets(gt_sem_seg: Tensor,
@@ -126,9 +115,9 @@ def _host_frame_targets(gt_sem_seg: Tensor, gt_valid: Tensor, num_classes: int, 
     :func:`build_frame_targets`."""
     labels_np = gt_sem_seg.cpu().numpy()
     if num_classes == 2:  # binary: every non-zero, non-ignored label is "sounding"
-        labels_np = np.where((labels_np != 0) & (labels_np != ignore_index), 1, labels_np)
+        labels_np = binarize_labels(labels_np, ignore_index)
     per_frame = [
-        _frame_instances(labels_np[f], num_classes, mode, ignore_index) if valid else []
+        frame_instances(labels_np[f], num_classes, mode, ignore_index) if valid else []
         for f, valid in enumerate(gt_valid.tolist())
     ]
     num_frames, (height, width) = gt_sem_seg.shape[0], gt_sem_seg.shape[-2:]
@@ -143,6 +132,32 @@ def _host_frame_targets(gt_sem_seg: Tensor, gt_valid: Tensor, num_classes: int, 
     return FrameTargets(
         torch.from_numpy(labels).to(device), torch.from_numpy(masks).to(device),
         torch.from_numpy(valid).to(device))
+
+
+def instance_map_targets(instance_map: Tensor, instance_labels: Tensor,
+                         gt_valid: Tensor) -> FrameTargets:
+    """Instance slots from the data pipeline's instance maps, without host synchronisation.
+
+    Args:
+        instance_map (Tensor): ``[F, H, W]`` integer slot of each pixel (``ClipInstanceTargets``);
+            a value of ``M`` or more (255) puts the pixel in no slot.
+        instance_labels (Tensor): ``[F, M]`` class of each slot, -1 for an empty slot.
+        gt_valid (Tensor): ``[F]`` bool, the frame is annotated.
+
+    Returns:
+        FrameTargets: ``M`` slots per frame (a static shape: one compiled graph for every
+        batch).
+    """
+    if instance_map.dim() != 3 or instance_labels.dim() != 2 or \
+            instance_map.shape[0] != instance_labels.shape[0]:
+        raise ValueError(f'instance maps [F, H, W] and labels [F, M] expected, got '
+                         f'{tuple(instance_map.shape)} and {tuple(instance_labels.shape)}')
+    slots = torch.arange(instance_labels.shape[1], device=instance_map.device)
+    # (F, H, W) == (M,) -> (F, M, H, W): slot m's mask
+    masks = instance_map[:, None].long() == slots[None, :, None, None]
+    valid = (instance_labels >= 0) & masks.flatten(2).any(2) & \
+        gt_valid.to(device=instance_map.device, dtype=torch.bool)[:, None]  # [F, M]
+    return FrameTargets(instance_labels.long().clamp(min=0), masks, valid)
 
 
 def targets_to_instances(targets: FrameTargets) -> List[InstanceData]:

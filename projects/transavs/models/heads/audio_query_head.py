@@ -280,14 +280,22 @@ class AudioQueryHead(BaseModule):
             query_embed=self.decoder_norm(query))
 
     # -------------------------------------------------------------------------------- loss
-    def loss(self, feats: Sequence[Tensor], mask_feat: Tensor, audio_feat: Tensor,
-             gt_sem_seg: Tensor, gt_valid: Tensor) -> Dict[str, Tensor]:
+    def loss(self,
+             feats: Sequence[Tensor],
+             mask_feat: Tensor,
+             audio_feat: Tensor,
+             gt_sem_seg: Tensor,
+             gt_valid: Tensor,
+             instance_map: Optional[Tensor] = None,
+             instance_labels: Optional[Tensor] = None) -> Dict[str, Tensor]:
         """Forward and the criterion's losses (eq. 13).
 
         Args:
             feats, mask_feat, audio_feat: as in :meth:`forward`.
             gt_sem_seg (Tensor): ``[B*T, H, W]`` labels at the input size (0 = background).
             gt_valid (Tensor): ``[B*T]`` bool, annotated frames.
+            instance_map, instance_labels (Tensor, optional): ``[B*T, H, W]`` and
+                ``[B*T, M]``, the data pipeline's instances (``ClipInstanceTargets``).
 
         Returns:
             dict[str, Tensor]: the loss terms (intermediate layers prefixed ``d{i}.``) and
@@ -295,15 +303,19 @@ class AudioQueryHead(BaseModule):
         """
         outs = self.forward(feats, mask_feat, audio_feat, tuple(gt_sem_seg.shape[-2:]),
                             with_aux=self.deep_supervision)
-        return self.loss_by_feat(outs, gt_sem_seg, gt_valid)
+        return self.loss_by_feat(outs, gt_sem_seg, gt_valid, instance_map, instance_labels)
 
-    def loss_by_feat(self, outs: Dict[str, object], gt_sem_seg: Tensor,
-                     gt_valid: Tensor) -> Dict[str, Tensor]:
+    def loss_by_feat(self,
+                     outs: Dict[str, object],
+                     gt_sem_seg: Tensor,
+                     gt_valid: Tensor,
+                     instance_map: Optional[Tensor] = None,
+                     instance_labels: Optional[Tensor] = None) -> Dict[str, Tensor]:
         """The criterion's losses from :meth:`forward`'s outputs; see :meth:`loss`."""
         outs = dict(outs)
         if self.criterion.loss_aqdl is not None:
             outs['aqdl_embed'] = self.aqdl_proj(outs['query_embed'])  # h(q) of eq. 10
-        return self.criterion(outs, gt_sem_seg, gt_valid)
+        return self.criterion(outs, gt_sem_seg, gt_valid, instance_map, instance_labels)
 
     # --------------------------------------------------------------------------- inference
     def predict(self,

@@ -1,4 +1,5 @@
 """The TransAVS segmentor (paper Fig. 2)."""
+import warnings
 from typing import Callable, Dict, List, Optional, Tuple, Union
 
 import torch
@@ -82,24 +83,22 @@ class TransAVS(BaseSegmentor):
             self.compile_options.setdefault('fullgraph', self.loss_host_free)
             if self.compile_options['fullgraph'] and not self.loss_host_free:
                 raise ValueError(
-                    'TransAVS: compile=dict(fullgraph=True) needs a training step without '
-                    'host synchronisation (loss_host_free): binary gt_instances=\'semantic\' '
-                    "or 'union' and at least two queries. 'components' targets are labelled "
-                    "on the host (scipy.ndimage.label) and frames with more than two instances "
-                    'are matched by scipy\'s Hungarian algorithm; leave fullgraph unset (False '
-                    'then) for them')
+                    'TransAVS: compile=dict(fullgraph=True) needs at least two queries (with '
+                    "one, every frame is matched by mmseg's HungarianAssigner on the host); "
+                    'leave fullgraph unset (False then)')
             for module in (self.backbone, self.neck, *self.decode_head.layers):
                 module.compile(**options)
 
     @property
     def loss_host_free(self) -> bool:
-        """bool: the training forward (:meth:`loss_from_tensors`) runs without host
-        synchronisation, so it compiles with ``fullgraph=True``: the criterion's targets and
-        matching are batched (``AVSCriterion.host_free``) and the head has at least two
-        queries."""
-        criterion = getattr(self.decode_head, 'criterion', None)
-        return bool(getattr(criterion, 'host_free', False)) and \
-            getattr(self.decode_head, 'num_queries', 0) >= 2
+        """bool: the training forward (:meth:`loss_from_tensors`) can run without host
+        synchronisation, so it compiles with ``fullgraph=True``: the head has at least two
+        queries and the criterion's targets come from the label map on the device
+        (``AVSCriterion.host_free``: binary ``'semantic'`` / ``'union'``) or, for the others
+        (``'components'``, multi-class ``'semantic'``), from the data pipeline's instance
+        maps (``ClipInstanceTargets``; :meth:`loss` refuses a fullgraph step without them)."""
+        return getattr(self.decode_head, 'num_queries', 0) >= 2 and \
+            getattr(self.decode_head, 'criterion', None) is not None
 
     def init_weights(self) -> None:
         """Initialises weights; a missing local pretrained file is an error, before any load.
@@ -185,7 +184,18 @@ class TransAVS(BaseSegmentor):
             dict[str, Tensor]: named loss terms and the logged AQDL/AQML set sizes.
         """
         gt_sem_seg, gt_valid = self.gt_tensors(data_samples)
-        return self._loss_function()(inputs, gt_sem_seg, gt_valid)
+        instances = self.instance_tensors(data_samples)
+        if instances is None and self.compile_options and self.compile_options['fullgraph'] \
+                and not self.decode_head.criterion.host_free:
+            criterion = self.decode_head.criterion
+            raise ValueError(
+                f"TransAVS: a compiled training step with fullgraph=True and gt_instances="
+                f"'{criterion.gt_instances}' (num_classes={criterion.num_classes}) needs the "
+                "ground-truth instances from the data pipeline: add dict(type="
+                f"'ClipInstanceTargets', mode='{criterion.gt_instances}', num_classes="
+                f"{criterion.num_classes}) to the train pipeline, before PackAVSInputs (or "
+                'compile with fullgraph=False, which labels them on the host)')
+        return self._loss_function()(inputs, gt_sem_seg, gt_valid, *(instances or ()))
 
     @staticmethod
     def gt_tensors(data_samples: List[AVSDataSample]) -> Tuple[Tensor, Tensor]:
@@ -208,8 +218,51 @@ class TransAVS(BaseSegmentor):
                              f'{gt_sem_seg.shape[0]} ground-truth frames')
         return gt_sem_seg, gt_valid
 
-    def loss_from_tensors(self, inputs: Dict[str, Tensor], gt_sem_seg: Tensor,
-                          gt_valid: Tensor) -> Dict[str, Tensor]:
+    def instance_tensors(self,
+                         data_samples: List[AVSDataSample]) -> Optional[Tuple[Tensor, Tensor]]:
+        """The data pipeline's ground-truth instances (``ClipInstanceTargets``), frames of all
+        clips in a row, when the criterion needs them and they match it.
+
+        Args:
+            data_samples (list[AVSDataSample]): one per clip.
+
+        Returns:
+            tuple[Tensor, Tensor] | None: ``[B*T, H, W]`` instance maps and ``[B*T, M]``
+            slot labels; None when the criterion builds its targets from the labels on the
+            device anyway (``host_free``), when the samples carry none, or when they were
+            made for other targets (warned: the criterion then labels them on the host).
+
+        Raises:
+            ValueError: some samples carry instance maps and others do not.
+        """
+        criterion = self.decode_head.criterion
+        carried = ['gt_instance_map' in ds for ds in data_samples]
+        if criterion.host_free or not any(carried):
+            return None
+        if not all(carried):
+            raise ValueError(f'TransAVS: {sum(carried)} of {len(carried)} clips carry '
+                             'gt_instance_map (ClipInstanceTargets): give it to every clip of '
+                             'the training set or to none')
+        made_for = {(ds.metainfo.get('instance_mode'), ds.metainfo.get('instance_num_classes'))
+                    for ds in data_samples}
+        wanted = (criterion.gt_instances, criterion.num_classes)
+        if made_for != {wanted}:
+            warnings.warn(f'TransAVS: the pipeline\'s ClipInstanceTargets made instances for '
+                          f'(mode, num_classes) {sorted(made_for, key=str)}, the criterion '
+                          f'wants {wanted}; they are ignored and the targets are labelled on '
+                          'the host')
+            return None
+        # (B, T, H, W) -> (B*T, H, W), (B, T, M) -> (B*T, M)
+        instance_map = torch.stack([ds.gt_instance_map.data for ds in data_samples]).flatten(0, 1)
+        labels = torch.stack([ds.gt_instance_labels for ds in data_samples]).flatten(0, 1)
+        return instance_map, labels
+
+    def loss_from_tensors(self,
+                          inputs: Dict[str, Tensor],
+                          gt_sem_seg: Tensor,
+                          gt_valid: Tensor,
+                          instance_map: Optional[Tensor] = None,
+                          instance_labels: Optional[Tensor] = None) -> Dict[str, Tensor]:
         """The training forward on tensors: features, head and criterion (targets,
         matching, the losses of eq. 13). The function that ``compile`` compiles.
 
@@ -218,12 +271,15 @@ class TransAVS(BaseSegmentor):
                 ``audio_log_mel``).
             gt_sem_seg (Tensor): ``[B*T, H, W]`` labels (0 = background).
             gt_valid (Tensor): ``[B*T]`` bool, annotated frames.
+            instance_map, instance_labels (Tensor, optional): ``[B*T, H, W]`` and
+                ``[B*T, M]``, from :meth:`instance_tensors`.
 
         Returns:
             dict[str, Tensor]: as :meth:`loss`.
         """
         feats, mask_feat, audio_feat, _ = self._features(inputs)
-        return self.decode_head.loss(feats, mask_feat, audio_feat, gt_sem_seg, gt_valid)
+        return self.decode_head.loss(feats, mask_feat, audio_feat, gt_sem_seg, gt_valid,
+                                     instance_map, instance_labels)
 
     def _loss_function(self) -> Callable[..., Dict[str, Tensor]]:
         """:meth:`loss_from_tensors`, compiled on first use when ``compile`` is set.
