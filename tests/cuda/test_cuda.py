@@ -1,5 +1,6 @@
 """The tiny and the R50 TransAVS on a CUDA GPU: a training step and inference in fp32 and in
-bf16 autocast agree, the compiled step (inductor) equals the eager one, CUDA graphs
+bf16 autocast agree, the compiled step (inductor; 'semantic' and 'components' targets) equals
+the eager one, CUDA graphs
 (``mode='reduce-overhead'``) capture the compiled step, and the attention runs on a fused
 ``scaled_dot_product_attention`` kernel.
 
@@ -11,6 +12,7 @@ import os.path as osp
 
 import pytest
 import torch
+from instance_batches import two_sounding_regions, with_instances
 from mmengine.config import Config
 from mmseg.registry import MODELS
 from torch.nn.attention import SDPBackend, sdpa_kernel
@@ -129,15 +131,21 @@ def test_bf16_autocast_agrees_with_fp32(repo_root, case):
     assert fg16.shape == fg32.shape and 0 <= fg16.min() and fg16.max() <= 1
 
 
-@pytest.mark.parametrize('case', sorted(CASES))
-def test_compiled_step_equals_eager(repo_root, case):
-    """The inductor's step (one graph: fullgraph=True for 'semantic' targets) computes the
-    eager step; ``fallback_random`` makes its random points the eager ones."""
-    eager = _model(repo_root, case, 'semantic')
-    compiled = _model(repo_root, case, 'semantic', compile=dict(mode='default'))
+@pytest.mark.parametrize('case,gt_instances', [(case, targets) for case in sorted(CASES)
+                                                for targets in ('semantic', 'components')])
+def test_compiled_step_equals_eager(repo_root, case, gt_instances):
+    """The inductor's step (one graph, fullgraph=True) computes the eager step;
+    ``fallback_random`` makes its random points the eager ones. 'components': the instance
+    maps of ClipInstanceTargets with a frame of three instances, matched on the device by the
+    compiled step and by scipy in the eager one (3 slots, all used: the same random draws)."""
+    eager = _model(repo_root, case, gt_instances)
+    compiled = _model(repo_root, case, gt_instances, compile=dict(mode='default'))
     assert compiled.compile_options['fullgraph']
     compiled.load_state_dict(eager.state_dict())
-    data = _data(eager, _batch(case))
+    batch = _batch(case)
+    if gt_instances == 'components':
+        batch = with_instances(two_sounding_regions(batch), max_instances=3)
+    data = _data(eager, batch)
     with torch._inductor.config.patch(fallback_random=True):
         for _ in range(2):  # compiling, then compiled
             losses_e, grads_e = _step(eager, data)
@@ -148,16 +156,21 @@ def test_compiled_step_equals_eager(repo_root, case):
             assert (g_c - g_e).norm() <= 1e-2 * g_e.norm()
 
 
-def test_cuda_graphs_capture_the_step(repo_root):
+@pytest.mark.parametrize('gt_instances', ['semantic', 'components'])
+def test_cuda_graphs_capture_the_step(repo_root, gt_instances):
     """``mode='reduce-overhead'``: the compiled training forward and backward replay as CUDA
-    graphs (no graph skipped, ``cudaGraphLaunch`` in the profiled step)."""
+    graphs (no graph skipped, ``cudaGraphLaunch`` in the profiled step), also with the
+    device matching of 'components' targets."""
     from torch._dynamo.utils import counters
 
     counters.clear()
-    eager = _model(repo_root, 'tiny', 'semantic')
-    compiled = _model(repo_root, 'tiny', 'semantic', compile=dict(mode='reduce-overhead'))
+    eager = _model(repo_root, 'tiny', gt_instances)
+    compiled = _model(repo_root, 'tiny', gt_instances, compile=dict(mode='reduce-overhead'))
     compiled.load_state_dict(eager.state_dict())
-    data = _data(eager, _batch('tiny'))
+    batch = _batch('tiny')
+    if gt_instances == 'components':
+        batch = with_instances(two_sounding_regions(batch), max_instances=3)
+    data = _data(eager, batch)
     with torch._inductor.config.patch(fallback_random=True):
         for step in range(3):  # warm-up, recording, replay
             losses_e, _ = _step(eager, data)

@@ -8,12 +8,12 @@ import os.path as osp
 
 import pytest
 import torch
+from instance_batches import two_sounding_regions, with_instances
 from mmengine.config import Config
 from mmseg.registry import MODELS
 from torch._dynamo.testing import CompileCounter, CompileCounterWithBackend
 
 from projects.transavs.benchmark import make_batch
-from projects.transavs.datasets.transforms import ClipInstanceTargets, pack_instance_targets
 from projects.transavs.models import TransAVS
 
 
@@ -48,27 +48,6 @@ def _explain(model, batch):
         data['inputs'], *TransAVS.gt_tensors(data['data_samples']), *instances)
 
 
-def _with_instances(batch, mode='components', max_instances=8):
-    """The batch with the instance maps ClipInstanceTargets gives the training pipeline."""
-    batch = copy.deepcopy(batch)
-    labeller = ClipInstanceTargets(mode=mode, max_instances=max_instances)
-    for sample in batch['data_samples']:
-        gt = sample.gt_sem_seg.data
-        results = labeller(dict(gt_masks=gt.numpy(), gt_valid=sample.gt_valid))
-        pack_instance_targets(results, sample, tuple(gt.shape))
-    return batch
-
-
-def _two_sounding_regions(batch):
-    """The batch with a first frame of two separate sounding regions (three instances with
-    ``gt_instances='components'``: the background and two components)."""
-    batch = copy.deepcopy(batch)
-    gt = batch['data_samples'][0].gt_sem_seg.data
-    gt[0] = 0
-    gt[0, 2:12, 2:12] = 1
-    gt[0, 30:44, 30:44] = 1
-    return batch
-
 
 def _step(model, data, seed=1):
     """Losses and gradients of one training step (the matcher draws random points: seeded)."""
@@ -88,9 +67,9 @@ def test_training_forward_has_no_graph_break(tiny_cfg, gt_instances):
     (matched on the device)."""
     model = _model(tiny_cfg, gt_instances)
     assert model.loss_host_free
-    batch = _two_sounding_regions(make_batch(1, 5, (64, 64), 'cpu'))
+    batch = two_sounding_regions(make_batch(1, 5, (64, 64), 'cpu'))
     if gt_instances == 'components':
-        batch = _with_instances(batch)
+        batch = with_instances(batch)
         labels = batch['data_samples'][0].gt_instance_labels
         assert labels[0].tolist()[:4] == [0, 1, 1, -1]  # background and two components
     explanation = _explain(model, batch)
@@ -104,7 +83,7 @@ def test_components_without_instance_maps_break_only_at_the_host_steps(tiny_cfg)
     the device (not by scipy's assigner, match_mixed)."""
     model = _model(tiny_cfg, 'components')
     for batch in (make_batch(1, 5, (64, 64), 'cpu'),
-                  _two_sounding_regions(make_batch(1, 5, (64, 64), 'cpu'))):
+                  two_sounding_regions(make_batch(1, 5, (64, 64), 'cpu'))):
         explanation = _explain(model, batch)
         reasons = [r.reason for r in explanation.break_reasons]
         assert explanation.graph_break_count > 0 and reasons
@@ -132,7 +111,7 @@ def test_fullgraph_needs_the_instance_maps_or_two_queries(tiny_cfg):
 def test_instance_maps_for_other_targets_are_ignored(tiny_cfg):
     """Maps made for 'semantic' do not feed a 'components' criterion (warned; the criterion
     labels its own), and a binary 'semantic' criterion never needs them."""
-    data_batch = _with_instances(make_batch(1, 5, (64, 64), 'cpu'), mode='semantic')
+    data_batch = with_instances(make_batch(1, 5, (64, 64), 'cpu'), mode='semantic')
     model = _model(tiny_cfg, 'components')
     data = _data(model, data_batch)
     with pytest.warns(UserWarning, match=r"made instances for \(mode, num_classes\) "
@@ -149,8 +128,8 @@ def test_instance_maps_give_the_host_targets_losses(tiny_cfg):
     criterion labels on the host (same instances; eagerly trimmed to as many slots, so the
     same random points)."""
     model = _model(tiny_cfg, 'components')
-    plain = _two_sounding_regions(make_batch(2, 5, (64, 64), 'cpu'))
-    with_maps = _with_instances(plain)
+    plain = two_sounding_regions(make_batch(2, 5, (64, 64), 'cpu'))
+    with_maps = with_instances(plain)
     losses = []
     for batch in (plain, with_maps):
         data = _data(model, batch)
@@ -175,7 +154,7 @@ def test_compiled_step_equals_eager(tiny_cfg, gt_instances):
     if gt_instances == 'components':
         # 3 slots, all used by the first frame: the eager step keeps them all (it trims the
         # unused ones), so both draw the same random points
-        batch = _with_instances(_two_sounding_regions(batch), max_instances=3)
+        batch = with_instances(two_sounding_regions(batch), max_instances=3)
     data = _data(eager, batch)
     for delta in (0.55, 0.6):  # eq. 18 moves the thresholds: no recompilation
         eager.set_confidence_thresholds(delta, delta)
