@@ -106,3 +106,21 @@ def test_device_matching_needs_enough_queries():
     cls, masks, targets = _frames(queries=4, slots=6)
     with pytest.raises(ValueError, match='lower ClipInstanceTargets.max_instances'):
         matcher.match_on_device(cls, masks.flatten(2), targets, targets.masks.flatten(2).float())
+
+
+@pytest.mark.parametrize('slots', [2, 6])
+def test_all_layers_solved_at_once_equal_layer_by_layer(slots):
+    """match_layers: compiled, the stacked costs of every layer go through one solver; the
+    assignments equal the eager layer-by-layer matching on the same points."""
+    matcher = QueryMatcher(dict(type='HungarianAssigner', match_costs=COSTS), num_points=40)
+    layers = [_frames(slots=slots, seed=seed) for seed in range(3)]
+    targets = layers[0][2]
+    cls_layers, mask_layers = [c for c, _, _ in layers], [m for _, m, _ in layers]
+    coords = matcher.draw_points(3, targets.labels.shape[0], 'cpu')
+    eager = matcher.match_layers(cls_layers, mask_layers, targets, coords)
+    compiled = torch.compile(matcher.match_layers, backend='eager', fullgraph=True)(
+        cls_layers, mask_layers, targets, coords)
+    assert len(eager) == len(compiled) == 3
+    for (e_idx, e_ok), (c_idx, c_ok) in zip(eager, compiled):
+        assert torch.equal(e_ok, c_ok)
+        assert torch.equal(e_idx[e_ok], c_idx[c_ok])

@@ -1,5 +1,5 @@
 """The TransAVS training criterion: targets, matching and the losses of eq. 13."""
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import torch
 import torch.distributed as dist
@@ -81,7 +81,8 @@ class AVSCriterion(nn.Module):
        pipeline's ``ClipInstanceTargets``): mask classification with background as class
        0 (mmseg's ``Mask2FormerHead`` convention): one instance per class present in an
        annotated frame, or per connected component (``gt_instances``).
-    2. Matching (:class:`QueryMatcher`): Hungarian on sampled points, per decoder layer;
+    2. Matching (:class:`QueryMatcher`): Hungarian on sampled points, per decoder layer
+       (all layers before their losses; a compiled step solves all layers in one call);
        unmatched queries of an annotated frame target the "no object" class.
     3. Supervised losses per layer (deep supervision): ``L_class`` (softmax focal loss,
        lambda3), ``L_dice`` (lambda4) and Mask2Former's sigmoid cross-entropy mask term on
@@ -276,16 +277,24 @@ class AVSCriterion(nn.Module):
             raise ValueError(f'AVSCriterion: gt_valid {tuple(gt_valid.shape)} must hold one '
                              f'flag per ground-truth frame ({gt_sem_seg.shape[0]})')
         targets = self.build_targets(gt_sem_seg, gt_valid, instance_map, instance_labels)
+        # every layer's matching first (one solver for all layers in a compiled step), then
+        # the losses; the points of all layers are drawn at once, in either case
+        matches = self.matcher.match_layers(cls_logits, mask_logits, targets)
         losses = dict()
         for layer, (cls, masks) in enumerate(zip(cls_logits, mask_logits)):
             prefix = '' if layer == len(cls_logits) - 1 else f'd{layer}.'
-            for name, value in self.layer_losses(cls, masks, targets, gt_valid).items():
+            for name, value in self.layer_losses(cls, masks, targets, gt_valid,
+                                                 matches[layer]).items():
                 losses[prefix + name] = value
         losses.update(self.self_supervised_losses(outs, gt_sem_seg.shape[-2:]))
         return losses
 
-    def layer_losses(self, cls: Tensor, masks: Tensor, targets: FrameTargets,
-                     gt_valid: Tensor) -> Dict[str, Tensor]:
+    def layer_losses(self,
+                     cls: Tensor,
+                     masks: Tensor,
+                     targets: FrameTargets,
+                     gt_valid: Tensor,
+                     match: Optional[Tuple[Tensor, Tensor]] = None) -> Dict[str, Tensor]:
         """Class, mask and dice losses of one decoder layer after matching.
 
         Args:
@@ -293,9 +302,13 @@ class AVSCriterion(nn.Module):
             masks (Tensor): ``[F, N, h, w]`` mask logits.
             targets (FrameTargets): ``M`` slots per frame.
             gt_valid (Tensor): ``[F]`` bool, annotated frames.
+            match (tuple[Tensor, Tensor], optional): this layer's matching (query of each
+                slot, matched slots; :meth:`QueryMatcher.match_layers`); None matches here.
         """
         num_frames, num_queries = cls.shape[:2]
-        query_idx, matched = self.matcher(cls, masks, targets)  # [F, M], [F, M]
+        if match is None:
+            match = self.matcher(cls, masks, targets)
+        query_idx, matched = match  # [F, M], [F, M]
         num_total = self._num_total(matched.sum())
 
         labels = class_targets(query_idx, matched, targets.labels, num_queries,

@@ -18,7 +18,7 @@ assignment:
   scipy is the faster of the two: the device solver launches many small kernels, which a
   compiled step fuses.
 """
-from typing import Dict, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -134,26 +134,49 @@ class QueryMatcher:
         self.match_costs = [dict(cfg) for cfg in assigner['match_costs']]
         self.num_points = int(num_points)
 
+    def draw_points(self, num_layers: int, num_frames: int, device) -> Tensor:
+        """The points of every decoder layer's matching, drawn at once (so that matching all
+        layers before their losses, as :meth:`match_layers` does, draws the same numbers as
+        matching them one by one).
+
+        Returns:
+            Tensor: ``[L, F, P, 2]`` uniform ``(x, y)`` in ``[0, 1)``.
+        """
+        return torch.rand(num_layers, num_frames, self.num_points, 2, device=device)
+
+    def _point_data(self, mask_logits: Tensor, targets: FrameTargets,
+                    coords: Optional[Tensor]) -> Tuple[Tensor, Tensor]:
+        """Mask logits ``[F, N, P]`` and targets ``[F, M, P]`` at the points ``coords``
+        (``[F, P, 2]``; None draws them)."""
+        if coords is None:
+            coords = self.draw_points(1, mask_logits.shape[0], mask_logits.device)[0]
+        # queries / slots as channels: [F, N, h, w] at [F, P, 2] -> [F, N, P]
+        point_logits = point_sample(mask_logits.float(), coords)
+        point_targets = point_sample(targets.masks.float(), coords)  # [F, M, P]
+        return point_logits, point_targets
+
     @torch.no_grad()
-    def __call__(self, cls_logits: Tensor, mask_logits: Tensor,
-                 targets: FrameTargets) -> Tuple[Tensor, Tensor]:
+    def __call__(self,
+                 cls_logits: Tensor,
+                 mask_logits: Tensor,
+                 targets: FrameTargets,
+                 coords: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
         """Matches one decoder layer's predictions.
 
         Args:
             cls_logits (Tensor): ``[F, N, C]`` class logits.
             mask_logits (Tensor): ``[F, N, h, w]`` mask logits.
             targets (FrameTargets): ``M`` instance slots per frame.
+            coords (Tensor, optional): ``[F, P, 2]`` points of the mask costs (from
+                :meth:`draw_points`); None draws them.
 
         Returns:
             tuple[Tensor, Tensor]: ``[F, M]`` long query index of each slot and ``[F, M]``
             bool, the slot holds an instance that got a query (a frame with more instances
             than queries leaves the most expensive ones unmatched).
         """
-        num_frames, num_queries = cls_logits.shape[:2]
-        coords = torch.rand(num_frames, self.num_points, 2, device=cls_logits.device)
-        # queries / slots as channels: [F, N, h, w] at [F, P, 2] -> [F, N, P]
-        point_logits = point_sample(mask_logits.float(), coords)
-        point_targets = point_sample(targets.masks.float(), coords)  # [F, M, P]
+        num_queries = cls_logits.shape[1]
+        point_logits, point_targets = self._point_data(mask_logits, targets, coords)
         num_slots = targets.labels.shape[1]
         if num_queries < 2:
             return self.assign_per_frame(cls_logits, point_logits, targets, point_targets)
@@ -163,11 +186,57 @@ class QueryMatcher:
             return self.match_on_device(cls_logits, point_logits, targets, point_targets)
         return self.match_mixed(cls_logits, point_logits, targets, point_targets)
 
+    @torch.no_grad()
+    def match_layers(self, cls_layers: Sequence[Tensor], mask_layers: Sequence[Tensor],
+                     targets: FrameTargets,
+                     coords: Optional[Tensor] = None) -> List[Tuple[Tensor, Tensor]]:
+        """Matches every decoder layer's predictions to the same targets.
+
+        Eagerly, layer by layer (:meth:`__call__`). In a compiled step, with at least as
+        many queries as slots, the cost matrices of all layers are stacked and solved by one
+        call (:func:`match_two_slots` for up to two slots, else
+        :func:`~.assignment.batched_linear_assignment`): one solver in the graph instead of
+        one per layer, the same assignments.
+
+        Args:
+            cls_layers (Sequence[Tensor]): per layer, ``[F, N, C]`` class logits.
+            mask_layers (Sequence[Tensor]): per layer, ``[F, N, h, w]`` mask logits.
+            targets (FrameTargets): ``M`` instance slots per frame.
+            coords (Tensor, optional): ``[L, F, P, 2]`` from :meth:`draw_points`; None
+                draws them.
+
+        Returns:
+            list[tuple[Tensor, Tensor]]: per layer, as :meth:`__call__`.
+        """
+        num_layers = len(cls_layers)
+        num_frames, num_queries = cls_layers[0].shape[:2]
+        if coords is None:
+            coords = self.draw_points(num_layers, num_frames, cls_layers[0].device)
+        num_slots = targets.labels.shape[1]
+        if not torch.compiler.is_compiling() or num_queries < max(num_slots, 2):
+            return [self(cls, masks, targets, coords[layer])
+                    for layer, (cls, masks) in enumerate(zip(cls_layers, mask_layers))]
+        costs = []
+        for layer, (cls, masks) in enumerate(zip(cls_layers, mask_layers)):
+            point_logits, point_targets = self._point_data(masks, targets, coords[layer])
+            costs.append(match_cost_matrix(cls, point_logits, targets.labels, point_targets,
+                                           self.match_costs))  # [F, N, M]
+        # (L, F, N, M) -> (L*F, N, M); valid (F, M) -> (L*F, M)
+        cost = torch.stack(costs).flatten(0, 1)
+        valid = targets.valid.repeat(num_layers, 1)
+        if num_slots <= 2:
+            query_idx = match_two_slots(cost, valid)
+        else:
+            query_idx = batched_linear_assignment(cost.masked_fill(~valid[:, None, :], 0.0))
+        query_idx = query_idx.view(num_layers, num_frames, num_slots)  # (L*F, M) -> (L, F, M)
+        return [(query_idx[layer], targets.valid) for layer in range(num_layers)]
+
     def match_on_device(self, cls_logits: Tensor, point_logits: Tensor, targets: FrameTargets,
                         point_targets: Tensor) -> Tuple[Tensor, Tensor]:
         """Every frame by :func:`~.assignment.batched_linear_assignment`, without host
-        synchronisation (what a compiled step runs). Arguments and returns as
-        :meth:`assign_per_frame`; every slot must get a query (``N >= M``)."""
+        synchronisation (what a compiled step runs for one layer; :meth:`match_layers` solves
+        all layers at once). Arguments and returns as :meth:`assign_per_frame`; every slot
+        must get a query (``N >= M``)."""
         num_queries, num_slots = cls_logits.shape[1], targets.labels.shape[1]
         if num_queries < num_slots:
             raise ValueError(f'QueryMatcher: {num_slots} instance slots per frame but only '
