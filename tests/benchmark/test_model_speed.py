@@ -10,6 +10,7 @@ from projects.transavs.benchmark import (
     benchmark_frame_size,
     benchmark_model,
     compile_options,
+    instance_targets_cfg,
     make_batch,
     model_cfg,
     timed,
@@ -40,13 +41,15 @@ def test_benchmark_tiny_cpu(cfg):
     assert not {'gflops_per_frame', 'aten_ops', 'graph_breaks'} & set(only[0])
 
 
-def test_benchmark_compiled_step(cfg):
-    """The compiled step beside the eager one; the binary 'semantic' targets leave no graph
-    break (the 'eager' backend: dynamo's tracing without the inductor's minutes of compiling;
-    tests/tools/test_benchmarks.py counts the breaks of the 'components' targets)."""
-    semantic = cfg.copy()
-    semantic.merge_from_dict({'model.decode_head.criterion.gt_instances': 'semantic'})
-    fast, ref = benchmark_model(semantic, 'cpu', batch_clips=1, size=(64, 64), flops=False,
+@pytest.mark.parametrize('gt_instances', ['semantic', 'components'])
+def test_benchmark_compiled_step(cfg, gt_instances):
+    """The compiled step beside the eager one, without a graph break for the binary
+    'semantic' targets and for the config's 'components' targets, whose random batch carries
+    the instance maps of the config's ClipInstanceTargets (the 'eager' backend: dynamo's
+    tracing without the inductor's minutes of compiling)."""
+    cfg = cfg.copy()
+    cfg.merge_from_dict({'model.decode_head.criterion.gt_instances': gt_instances})
+    fast, ref = benchmark_model(cfg, 'cpu', batch_clips=1, size=(64, 64), flops=False,
                                 options=SpeedOptions(compile=True, compile_backend='eager',
                                                      iters=1, warmup=1))
     assert fast['compiled'] and not ref['compiled']
@@ -81,6 +84,19 @@ def test_batch_and_timing():
     assert gt.shape == (3, 16, 12) and 0 < gt.sum() < gt.numel()
     again = make_batch(2, 3, (16, 12), 'cpu')
     assert torch.equal(again['inputs']['frames'][1], batch['inputs']['frames'][1])
+    # with the instance maps of a config's ClipInstanceTargets (also inside ConcatDataset)
+    step = instance_targets_cfg(Config(dict(train_dataloader=dict(dataset=dict(
+        type='ConcatDataset', datasets=[dict(pipeline=[dict(type='LoadClipMasks'), dict(
+            type='ClipInstanceTargets', max_instances=3)])])))))
+    assert step == dict(type='ClipInstanceTargets', max_instances=3)
+    assert instance_targets_cfg(Config(dict(train_dataloader=dict(dataset=dict(
+        pipeline=[dict(type='PackAVSInputs')]))))) is None
+    labelled = make_batch(2, 3, (16, 12), 'cpu', instance_targets=step)
+    sample = labelled['data_samples'][0]
+    assert sample.gt_instance_map.data.shape == (3, 16, 12)
+    assert sample.gt_instance_labels.shape == (3, 3)
+    assert torch.equal(sample.gt_instance_map.data == 0, sample.gt_sem_seg.data == 0)
+    assert sample.metainfo['instance_mode'] == 'components'
     calls = []
     assert timed(lambda: calls.append(1), 'cpu', warmup=2, iters=3) >= 0
     assert len(calls) == 5
