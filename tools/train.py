@@ -54,7 +54,8 @@ def parse_args(argv=None):
         default=None,
         metavar='MODE',
         help='torch.compile the model (its compile option: the training forward as one '
-        'function, fullgraph where no host synchronisation is needed); MODE is the '
+        'graph, fullgraph; \'components\' targets need ClipInstanceTargets in the train '
+        'pipeline, as the shipped configs have); MODE is the '
         f'torch.compile mode, one of {", ".join(COMPILE_MODES)} (default: default; '
         'reduce-overhead captures CUDA graphs)')
     return parse_run_args(parser, argv)
