@@ -200,3 +200,31 @@ def test_copy_runs_its_own_weights(tiny_cfg):
         copied.decode_head.cls_embed.bias[0] += 3.0  # another class prior
     assert not torch.allclose(loss_cls(copied), before)
     torch.testing.assert_close(loss_cls(model), before)
+
+
+def _explain_in_group(rank, init_file, repo_root, queue):
+    """One process of a 2-process gloo group: the graphs of the 'components' training forward,
+    whose criterion averages its instance count with torch.distributed.all_reduce."""
+    import torch.distributed as dist
+    from mmengine.registry import init_default_scope
+
+    import projects.transavs  # noqa: F401  (registers everything in the new process)
+    dist.init_process_group('gloo', init_method=f'file://{init_file}', rank=rank, world_size=2)
+    try:
+        init_default_scope('mmseg')
+        cfg = Config.fromfile(osp.join(repo_root, 'configs/_base_/models/transavs_tiny.py'))
+        model = _model(cfg.model, 'components')
+        explanation = _explain(model, with_instances(make_batch(1, 5, (64, 64), 'cpu',
+                                                                seed=rank)))
+        queue.put((rank, explanation.graph_count, explanation.graph_break_count))
+    finally:
+        dist.destroy_process_group()
+
+
+def test_no_graph_break_in_a_process_group(repo_root, tmp_path):
+    """The collective is traced into the graph (a functional all_reduce), not broken at."""
+    context = torch.multiprocessing.get_context('spawn')
+    queue = context.SimpleQueue()
+    torch.multiprocessing.spawn(_explain_in_group, nprocs=2,
+                                args=(str(tmp_path / 'pg'), repo_root, queue))
+    assert sorted(queue.get() for _ in range(2)) == [(0, 1, 0), (1, 1, 0)]
