@@ -19,6 +19,7 @@ def _pipeline(s4_root, prob):
     return [dict(type='LoadClipFrames', scale=(64, 64)),
             dict(type='LoadClipMasks', scale=(64, 64)),
             dict(type='LoadAudioLogMel', source='pkl'), negative,
+            dict(type='ClipInstanceTargets'),  # as configs/transavs_r50_s4_negatives.py
             dict(type='PackAVSInputs')]
 
 
@@ -32,6 +33,8 @@ def test_negative_clips_train_with_an_empty_target(s4_root, repo_root):
         meta = sample['data_samples'].metainfo
         assert meta['audio_condition'] in ('silence', 'noise', 'off-screen')
         assert sample['data_samples'].gt_sem_seg.data.sum() == 0
+        assert sample['data_samples'].gt_instance_labels[0].tolist()[:2] == [0, -1]
+        assert plain['data_samples'].gt_instance_labels[0].tolist()[:2] == [0, 1]
         assert not torch.equal(sample['inputs']['audio_log_mel'],
                                plain['inputs']['audio_log_mel'])
         assert plain['data_samples'].metainfo['audio_condition'] == 'positive'

@@ -149,3 +149,18 @@ def test_pack_refuses_stale_or_partial_instances():
     stale = dict(out, gt_masks=np.zeros_like(out['gt_masks']), audio_condition='silence')
     with pytest.raises(ValueError, match='after the negative-audio transform'):
         pack(stale)
+
+
+def test_after_negative_audio_only_the_background_is_an_instance():
+    """Negative audio empties the target: annotated frames keep one instance, the background,
+    which PackAVSInputs accepts."""
+    results = _pack_results(audio_path=None)
+    steps = [TRANSFORMS.build(dict(type='SilenceAudio')),
+             TRANSFORMS.build(dict(type='ClipInstanceTargets', max_instances=4)),
+             TRANSFORMS.build(dict(type='PackAVSInputs'))]
+    for step in steps:
+        results = step(results)
+    sample = results['data_samples']
+    assert sample.metainfo['audio_condition'] == 'silence'
+    assert sample.gt_instance_labels.tolist() == [[0, -1, -1, -1]] * 3
+    assert (sample.gt_instance_map.data == 0).all()

@@ -57,9 +57,10 @@ def pack_instance_targets(results: dict, data_sample: AVSDataSample, shape) -> N
                          f'the frames {tuple(shape)} ([T, H, W] and [T, M]): put '
                          'ClipInstanceTargets after every step that resizes or crops')
     condition = results.get('audio_condition')
-    if condition in NEGATIVE_CONDITIONS and bool((instance_labels >= 0).any()):
+    # negative audio: the background may be an instance, a sounding class (> 0) may not
+    if condition in NEGATIVE_CONDITIONS and bool((instance_labels > 0).any()):
         raise ValueError(f'PackAVSInputs: clip {results.get("video_name")!r} has negative '
-                         f'audio ({condition!r}) but ground-truth instances: put '
+                         f'audio ({condition!r}) but sounding ground-truth instances: put '
                          'ClipInstanceTargets after the negative-audio transform')
     data_sample.gt_instance_map = PixelData(data=instance_map.to(torch.uint8))
     data_sample.gt_instance_labels = instance_labels
