@@ -58,7 +58,7 @@ class ClipInstanceTargets(BaseTransform):
             sounding class) or ``'semantic'`` (one instance per class present). Defaults to
             ``'components'``, the configs' criterion default.
         max_instances (int): slots per frame, background included, in ``[2, 255]``. The
-            compiled matching grows with it (``M (M + 1) / 2`` steps per decoder layer).
+            compiled matching grows with it (``M (M + 1) / 2`` solver steps per training step).
             Defaults to 8.
         num_classes (int): ``K`` real classes, background included (S4/MS3: 2, where every
             non-zero label but ``ignore_index`` is "sounding"; AVSBench-semantic: 71).
