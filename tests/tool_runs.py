@@ -17,6 +17,7 @@ train_pipeline = [
     dict(type='LoadClipMasks', scale=crop_size),
     dict(type='LoadAudioLogMel', source='pkl'),
     dict(type='ClipRandomFlip', prob=0.5),
+    dict(type='ClipInstanceTargets', mode='components', max_instances=8),
     dict(type='PackAVSInputs'),
 ]
 test_pipeline = [
