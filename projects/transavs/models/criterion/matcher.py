@@ -224,10 +224,7 @@ class QueryMatcher:
         # (L, F, N, M) -> (L*F, N, M); valid (F, M) -> (L*F, M)
         cost = torch.stack(costs).flatten(0, 1)
         valid = targets.valid.repeat(num_layers, 1)
-        if num_slots <= 2:
-            query_idx = match_two_slots(cost, valid)
-        else:
-            query_idx = batched_linear_assignment(cost.masked_fill(~valid[:, None, :], 0.0))
+        query_idx = self._solve_on_device(cost, valid)  # [L*F, M]
         query_idx = query_idx.view(num_layers, num_frames, num_slots)  # (L*F, M) -> (L, F, M)
         return [(query_idx[layer], targets.valid) for layer in range(num_layers)]
 
@@ -244,9 +241,17 @@ class QueryMatcher:
                              'queries as slots (lower ClipInstanceTargets.max_instances)')
         cost = match_cost_matrix(cls_logits, point_logits, targets.labels, point_targets,
                                  self.match_costs)  # [F, N, M]
+        return self._solve_on_device(cost, targets.valid), targets.valid
+
+    @staticmethod
+    def _solve_on_device(cost: Tensor, valid: Tensor) -> Tensor:
+        """``[F, M]`` query per slot for ``[F, N, M]`` costs, without host synchronisation:
+        :func:`match_two_slots` for up to two slots, else
+        :func:`~.assignment.batched_linear_assignment`."""
+        if cost.shape[2] <= 2:
+            return match_two_slots(cost, valid)
         # an empty slot costs the same for every query: the other slots' optimum is unchanged
-        cost = cost.masked_fill(~targets.valid[:, None, :], 0.0)
-        return batched_linear_assignment(cost), targets.valid
+        return batched_linear_assignment(cost.masked_fill(~valid[:, None, :], 0.0))
 
     def match_mixed(self, cls_logits: Tensor, point_logits: Tensor, targets: FrameTargets,
                     point_targets: Tensor) -> Tuple[Tensor, Tensor]:
