@@ -17,7 +17,7 @@ The variants and the runs are ``projects.transavs.demo.ablation``; this is its c
 
 Usage::
 
-    python tools/ablation.py --out ablation_out                      # the README's table
+    python tools/ablation.py --out ablation_out                      # the ablation guide's table
     python tools/ablation.py --out ablation_out --variants default no_aqdl --seeds 0 1 2
     python tools/ablation.py --list                                  # what each variant is
 """

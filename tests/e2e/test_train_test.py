@@ -30,31 +30,22 @@ def test_train_writes_checkpoints_and_loss_decreases(trained):
     assert any(name.startswith('best_mJ') for name in __import__('os').listdir(work_dir))
 
 
-def test_test_tool_reports_metrics(trained, tmp_path):
-    config, work_dir, _ = trained
-    out = tmp_path / 'preds'
-    result = run_tool(['test.py', config, osp.join(work_dir, 'iter_16.pth'), '--work-dir',
-                       str(tmp_path / 'test1'), '--out', str(out), '--show-dir',
-                       str(tmp_path / 'vis')], cwd=tmp_path)
-    assert result.returncode == 0, result.stderr[-3000:]
-    metrics = read_test_metrics(str(tmp_path / 'test1'))
+def test_test_tool_reports_metrics(tested):
+    folder, metrics = tested
     assert metrics['frames'] == 15  # 3 test clips x 5 annotated frames
     for key in ('mJ', 'mF', 'mF_dataset'):
         assert 0 <= metrics[key] <= 1
-    assert len(list(out.rglob('*.png'))) == 15  # --out: probability PNGs
-    assert len(list((tmp_path / 'vis').rglob('*.png'))) == 3  # --show-dir: one per clip
+    assert len(list((folder / 'preds').rglob('*.png'))) == 15  # --out: probability PNGs
+    assert len(list((folder / 'vis').rglob('*.png'))) == 3  # --show-dir: one per clip
 
 
-def test_two_process_test_equals_one_process(trained, tmp_path):
+def test_two_process_test_equals_one_process(trained, tested, tmp_path):
     config, work_dir, _ = trained
     ckpt = osp.join(work_dir, 'iter_16.pth')
-    one = run_tool(['test.py', config, ckpt, '--work-dir', str(tmp_path / 'one')],
-                   cwd=tmp_path)
-    assert one.returncode == 0, one.stderr[-3000:]
     two = run_tool(['dist_test.sh', config, ckpt, '2', '--work-dir', str(tmp_path / 'two')],
                    cwd=tmp_path, env_extra=dict(PORT='29613'))
     assert two.returncode == 0, two.stdout[-3000:] + two.stderr[-3000:]
-    m1, m2 = read_test_metrics(str(tmp_path / 'one')), read_test_metrics(str(tmp_path / 'two'))
+    m1, m2 = tested[1], read_test_metrics(str(tmp_path / 'two'))
     for key in ('mJ', 'mF', 'mF_dataset', 'frames'):
         assert m1[key] == m2[key], key  # 3 clips over 2 processes: padded, then de-duplicated
 

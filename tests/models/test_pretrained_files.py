@@ -25,7 +25,7 @@ def test_missing_local_file_is_an_error(repo_root, tmp_path):
     with pytest.raises(FileNotFoundError) as error:
         model.init_weights()  # the segmentor checks before loading anything
     text = str(error.value)
-    assert 'nope.pth' in text and 'backbone (ResNet)' in text and 'README' in text
+    assert 'nope.pth' in text and 'backbone (ResNet)' in text and '1_dataset_prepare.md' in text
     assert 'pvt_v2_to_mmseg.py' in text  # where to get a known file
     assert osp.abspath('pretrained/pvt_v2_b5_mmseg.pth') in text
 

@@ -1,6 +1,7 @@
 # AVSBench v1 Multi-sources (MS3): 296 / 64 / 64 train / val / test clips of 5 frames at
-# 224x224; every frame is annotated. Layout: README, Data. The pipelines, loaders and
-# metric are those of S4 (./avsbench_s4.py); only the dataset and its root differ.
+# 224x224; every frame is annotated. Layout: docs/en/user_guides/1_dataset_prepare.md.
+# The pipelines, loaders and metric are those of S4 (./avsbench_s4.py); only the
+# dataset and its root differ.
 _base_ = ['./avsbench_s4.py']
 dataset_type = 'AVSBenchMS3Dataset'
 data_root = 'data/AVSBench/Multi-sources'

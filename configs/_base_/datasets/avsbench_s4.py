@@ -1,5 +1,6 @@
 # AVSBench v1 Single-source (S4): 3452 / 740 / 740 train / val / test clips of 5 frames at
-# 224x224; train clips are annotated on frame 1 only. Layout: README, Data.
+# 224x224; train clips are annotated on frame 1 only.
+# Layout: docs/en/user_guides/1_dataset_prepare.md.
 dataset_type = 'AVSBenchS4Dataset'
 data_root = 'data/AVSBench/Single-source'
 crop_size = (224, 224)  # (w, h)

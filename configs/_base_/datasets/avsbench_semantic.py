@@ -1,5 +1,6 @@
 # AVSBench-semantic (AVSS): the v1s (S4 videos), v1m (MS3) and v2 clips of the semantic
-# release with 71 classes (label2idx.json, background first). Layout: README, Data.
+# release with 71 classes (label2idx.json, background first).
+# Layout: docs/en/user_guides/1_dataset_prepare.md.
 # As the official loader (avss/color_dataloader.py): frames are read at their own size and
 # resized with PIL, train = shorter side to 224 and the centre crop, val/test = 224x224;
 # labels are palette colours decoded exactly and resized with nearest neighbour; v1 clips

@@ -47,8 +47,9 @@ model = dict(
         deep_supervision=True,
         criterion=dict(
             type='AVSCriterion',  # projects.transavs.models.AVSCriterion
-            # background + each connected sounding region its own instance (README's ablation:
-            # 'semantic', one instance per class, 0.12 / 0.18 lower S4 / MS3 mJ)
+            # background + each connected sounding region its own instance
+            # (docs/en/advanced_guides/ablation.md: 'semantic', one instance per class,
+            # 0.12 / 0.18 lower S4 / MS3 mJ)
             gt_instances='components',
             loss_cls=dict(
                 type='SoftmaxFocalLoss', gamma=2.0, alpha=0.25, loss_weight=5.0),  # lambda3
@@ -71,7 +72,8 @@ model = dict(
                 loss_name='loss_dice'),
             # lambda1; d0 on unit-normalised h(q) (squared distances in [0, 4]): 4 = no
             # cut-off but antipodal pairs (with d0 <= 3 the trained h separates the confident
-            # queries within the first iterations and AQDL stays 0; README's ablation)
+            # queries within the first iterations and AQDL stays 0;
+            # docs/en/advanced_guides/ablation.md)
             loss_aqdl=dict(type='AQDLoss', d0=4.0, normalize=True, loss_weight=2.0),
             loss_aqml=dict(type='AQMLoss', loss_weight=2.0),  # lambda2
             confidence='max_class')),  # p_k of S1 / S2: the query's most probable real class

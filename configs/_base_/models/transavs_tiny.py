@@ -1,7 +1,7 @@
 # A tiny TransAVS for CPU tests and the demo: ResNet-18 layout at 1/4 width, the 'tiny'
 # VGGish (same shape at 1/8 width, trainable), 16 queries, 3 decoder layers. Random init.
 # 16 queries, not 4: with 4 for up to 3 instances per frame (background and two sounding
-# objects) one of two seeds stalled (README, ablation: MS3 mJ 0.44).
+# objects) one of two seeds stalled (docs/en/advanced_guides/ablation.md: MS3 mJ 0.44).
 _base_ = ['./transavs_r50.py']
 model = dict(
     backbone=dict(

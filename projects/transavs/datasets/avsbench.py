@@ -1,4 +1,5 @@
-"""The shared base of the AVSBench v1 datasets: one sample is one clip (README, Data)."""
+"""The shared base of the AVSBench v1 datasets: one sample is one clip
+(layout: docs/en/user_guides/1_dataset_prepare.md)."""
 import csv
 import os.path as osp
 from collections import Counter

@@ -1,4 +1,4 @@
-"""Paths of the AVSBench v1 on-disk layout (README, Data), in one place.
+"""Paths of the AVSBench v1 on-disk layout (docs/en/user_guides/1_dataset_prepare.md), in one place.
 
 Everything that reads or writes an AVSBench tree (datasets, the synthetic generator, the
 log-mel cache tool, the evaluation tools) builds its paths here::

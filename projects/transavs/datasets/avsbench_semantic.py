@@ -1,4 +1,5 @@
-"""AVSBench-semantic (AVSS): the 71-class release, read unchanged (README, Data)."""
+"""AVSBench-semantic (AVSS): the 71-class release, read unchanged
+(layout: docs/en/user_guides/1_dataset_prepare.md)."""
 import csv
 import os
 import os.path as osp

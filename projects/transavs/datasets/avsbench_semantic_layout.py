@@ -1,4 +1,5 @@
-"""Paths and clip rules of the AVSBench-semantic release (README, Data), in one place::
+"""Paths and clip rules of the AVSBench-semantic release
+(docs/en/user_guides/1_dataset_prepare.md), in one place::
 
     {root}/metadata.csv                        vid, uid, a_obj, split, label (+ others)
     {root}/label2idx.json                      the 71 class names, class j = the j-th key

@@ -1,6 +1,6 @@
 """`make demo` and the ablation: a tiny TransAVS trained and evaluated on synthetic
 AVSBench-format data on the CPU (``tools/demo.py`` and ``tools/ablation.py`` are the command
-lines; the README's Demo and Ablation sections show the results).
+lines; docs/en/get_started.md (the demo) and docs/en/advanced_guides/ablation.md show the results).
 
 - :mod:`.config`: the demo configs pointed at the generated data (:func:`build_config`,
   :func:`build_avss_config`);

@@ -1,4 +1,5 @@
-"""Ablation of TransAVS's design choices on the demo's synthetic data (the README's table).
+"""Ablation of TransAVS's design choices on the demo's synthetic data
+(the table in docs/en/advanced_guides/ablation.md).
 
 Every variant trains the demo's tiny TransAVS (``configs/transavs_tiny_demo.py``: S4 + MS3
 trained together, 96x96) on the same generated data and is tested on both test splits with the
@@ -82,7 +83,7 @@ VARIANTS = {
                'model.train_cfg.assigner.match_costs': NO_CE_COSTS,
                'model.test_cfg.inference': 'threshold'}, (0, 1)),
 }
-#: the rows of the README's table
+#: the rows of the table in docs/en/advanced_guides/ablation.md
 TABLE_VARIANTS = ('default', 'no_aqdl', 'no_aqml', 'no_aqdl_aqml', 'fixed_delta', 'semantic',
                   'conf_foreground', 'd0_1', 'alpha_0.5', 'queries_4', 'no_mask_ce', 'union')
 
@@ -196,7 +197,7 @@ def run_ablation(out: str, variants: Sequence[str] = TABLE_VARIANTS,
 
     Args:
         out (str): The ablation folder (absolute).
-        variants (Sequence[str]): Keys of :data:`VARIANTS`. Defaults to the README's rows.
+        variants (Sequence[str]): Keys of :data:`VARIANTS`. Defaults to that table's rows.
         seeds (Sequence[int], optional): Seeds for every variant (default: each variant's).
         iters (int): Training iterations per run. Defaults to :data:`ITERS`.
         train_videos (Sequence[int]): Training videos per subset (S4, MS3).

@@ -1,5 +1,5 @@
 """Runner helpers: restricted checkpoint loading, crash-safe saving, CPU distributed runs,
-config checks, hooks, the negative-audio robustness test loop."""
+config checks, hooks, the negative-audio robustness test loop, checkpoint publishing."""
 from .atomic_local_backend import (
                                    ATOMIC_LOCAL_BACKEND,
                                    AtomicLocalBackend,
@@ -12,6 +12,7 @@ from .config_check import RUNNER_KEYS, check_config_keys
 from .cpu_amp_optim_wrapper import CPUAmpOptimWrapper
 from .distributed import CPUDistributedDataParallel, prepare_distributed_config
 from .hooks import AVSCheckpointHook, ConfidenceThresholdHook, confidence_threshold
+from .publish import plain_meta, publish_checkpoint, published_name
 from .robustness_loop import RobustnessTestLoop, negative_loader_cfg
 from .run_config import build_runner, load_run_config, parse_run_args
 from .safe_checkpoint import (
@@ -34,5 +35,6 @@ __all__ = [
     'load_run_config', 'parse_run_args', 'RobustnessTestLoop', 'negative_loader_cfg',
     'UnsafeCheckpointError', 'CorruptCheckpointError',
     'CheckpointMismatchError', 'checkpoint_safe_globals', 'load_state_dict_checked',
-    'load_checkpoint_file', 'load_checkpoint_to_model', 'safe_torch_load'
+    'load_checkpoint_file', 'load_checkpoint_to_model', 'safe_torch_load',
+    'plain_meta', 'publish_checkpoint', 'published_name'
 ]

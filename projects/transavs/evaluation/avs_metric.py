@@ -1,4 +1,5 @@
-"""AVSMetric: the AVSBench J and F measures (README, Metrics) as an mmengine metric."""
+"""AVSMetric: the AVSBench J and F measures as an mmengine metric
+(docs/en/user_guides/2_train_test.md, Metrics)."""
 import logging
 from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence
@@ -34,7 +35,8 @@ def _get(data_sample: dict, key: str):
 
 @METRICS.register_module()
 class AVSMetric(BaseMetric):
-    """AVSBench metrics: mean Jaccard index (mJ) and F-score (mF), README, Metrics.
+    """AVSBench metrics: mean Jaccard index (mJ) and F-score (mF)
+    (docs/en/user_guides/2_train_test.md, Metrics).
 
     Each data sample is one clip of ``T`` frames; only its annotated frames
     (``gt_valid``) are evaluated. Per frame, J is the IoU of ``pred_fg_prob > 0.5`` with the

@@ -1,6 +1,7 @@
 """A clip's audio: wav/flac/video decoding and VGGish log-mel examples ``[T, 1, 96, 64]``.
 
-Two ways to the VGGish input of a clip of ``T`` frames (layouts: README, Data):
+Two ways to the VGGish input of a clip of ``T`` frames (layouts:
+docs/en/user_guides/1_dataset_prepare.md):
 
 - from the waveform: :class:`LoadAudioWaveform` (a file) or :class:`LoadAudioFromNDArray`
   (an array) mix it down to mono 16 kHz, then :class:`WaveformToLogMel` runs the VGGish

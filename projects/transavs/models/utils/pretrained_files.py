@@ -66,7 +66,8 @@ def check_pretrained_files(model: nn.Module) -> None:
     lines = []
     for name, kind, checkpoint in missing:
         source = PRETRAINED_SOURCES.get(
-            osp.basename(checkpoint), 'see the README, section "Pretrained weights"')
+            osp.basename(checkpoint),
+            'see docs/en/user_guides/1_dataset_prepare.md, "Pretrained weights"')
         lines.append(f'- {name} ({kind}): {checkpoint!r} (resolved to '
                      f'{osp.abspath(osp.expanduser(checkpoint))}); expected the file '
                      f'{osp.basename(checkpoint)}: {source}')
