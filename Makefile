@@ -2,6 +2,11 @@
 # (tools/setup_env.sh, which also installs the plugin editable: `pip install -e .`; a second
 # call reuses it in about a second).
 PY := .venv/bin/python
+# The suite runs on PYTEST_WORKERS processes (pytest-xdist), one thread each: most tests are
+# single-threaded (tool runs in their own process, small models), so two workers use both
+# cores of a 2-core machine. Tests sharing the e2e training run stay on one worker
+# (--dist loadgroup). `$(PY) -m pytest tests` runs it in one process.
+PYTEST_WORKERS ?= 2
 
 .PHONY: setup test demo lint clean
 
@@ -9,7 +14,7 @@ setup:
 	@bash tools/setup_env.sh
 
 test: setup
-	$(PY) -m pytest -q tests
+	OMP_NUM_THREADS=1 $(PY) -m pytest -q -n $(PYTEST_WORKERS) --dist loadgroup tests
 
 demo: setup
 	$(PY) tools/demo.py --out demo_out

@@ -49,6 +49,14 @@ def write_config(path, data_root, max_iters=16, val_interval=8, ckpt_interval=8)
     return str(path)
 
 
+def free_port() -> str:
+    """A TCP port on 127.0.0.1 that nothing listens on now (for a test's torchrun master)."""
+    import socket
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(('127.0.0.1', 0))
+        return str(sock.getsockname()[1])
+
+
 def run_tool(args, cwd, timeout=600, env_extra=None, **kwargs):
     """Runs a tool like a user: its own process, from another directory, no PYTHONPATH."""
     env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}

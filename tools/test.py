@@ -17,6 +17,7 @@ from projects.transavs.engine import (
     CheckpointMismatchError,
     CorruptCheckpointError,
     build_runner,
+    close_distributed,
     load_run_config,
     parse_run_args,
 )
@@ -133,7 +134,10 @@ def main(argv=None):
         cfg = set_robustness(cfg, args)
 
     runner = build_runner(cfg)
-    runner.test()
+    try:
+        runner.test()
+    finally:
+        close_distributed()
 
 
 if __name__ == '__main__':

@@ -19,6 +19,7 @@ from projects.transavs.engine import (
     CheckpointMismatchError,
     CorruptCheckpointError,
     build_runner,
+    close_distributed,
     load_run_config,
     parse_run_args,
 )
@@ -91,7 +92,10 @@ def main(argv=None):
     cfg.resume = args.resume
 
     runner = build_runner(cfg)
-    runner.train()
+    try:
+        runner.train()
+    finally:
+        close_distributed()
 
 
 if __name__ == '__main__':

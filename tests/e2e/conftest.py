@@ -1,4 +1,6 @@
 """A short training run and one test of its checkpoint, shared by the e2e tests."""
+import os.path as osp
+
 import pytest
 from tool_runs import read_test_metrics, run_tool, write_config
 
@@ -18,7 +20,6 @@ def trained(tmp_path_factory, s4_root):
 def tested(tmp_path_factory, trained):
     """tools/test.py on the training run's iter_16.pth with --out and --show-dir; returns
     (folder holding test1/ (work dir), preds/ and vis/, the metrics)."""
-    import os.path as osp
     config, work_dir, _ = trained
     tmp = tmp_path_factory.mktemp('e2e_test')
     result = run_tool(['test.py', config, osp.join(work_dir, 'iter_16.pth'), '--work-dir',
@@ -26,3 +27,11 @@ def tested(tmp_path_factory, trained):
                        str(tmp / 'vis')], cwd=tmp)
     assert result.returncode == 0, result.stderr[-3000:]
     return tmp, read_test_metrics(str(tmp / 'test1'))
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (``--dist loadgroup``, as ``make test`` runs), the tests that use the
+    training run go to one worker, so that it trains once, not once per worker."""
+    for item in items:
+        if 'trained' in getattr(item, 'fixturenames', ()):
+            item.add_marker(pytest.mark.xdist_group('e2e_trained'))

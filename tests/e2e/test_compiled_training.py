@@ -8,7 +8,7 @@ import math
 import os.path as osp
 
 import pytest
-from tool_runs import run_tool, scalars, write_config
+from tool_runs import free_port, run_tool, scalars, write_config
 
 from projects.transavs.engine import safe_torch_load
 
@@ -24,7 +24,7 @@ def test_compiled_training_runs_as_one_graph(tmp_path, s4_root, processes):
         result = run_tool(['train.py', config] + options, cwd=tmp_path)
     else:
         result = run_tool(['dist_train.sh', config, '2'] + options, cwd=tmp_path,
-                          env_extra=dict(PORT='29617'))
+                          env_extra=dict(PORT=free_port()))
     log = result.stdout + result.stderr
     assert result.returncode == 0, log[-6000:]
     assert "compile=dict(backend='aot_eager', mode='default')" in log

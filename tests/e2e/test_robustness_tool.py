@@ -4,7 +4,7 @@ and with two processes."""
 import os.path as osp
 
 import pytest
-from tool_runs import read_test_metrics, run_tool, write_config
+from tool_runs import free_port, read_test_metrics, run_tool, write_config
 
 CONDITIONS = ('silence', 'noise', 'off-screen')
 
@@ -14,17 +14,15 @@ def _harmonic(a, b):
 
 
 @pytest.fixture(scope='module')
-def robust_run(trained, tmp_path_factory):
+def robust_run(trained, tested, tmp_path_factory):
+    """--robustness on the short run's checkpoint, beside the plain test of ``tested``."""
     config, work_dir, _ = trained
     tmp = tmp_path_factory.mktemp('robustness')
     ckpt = osp.join(work_dir, 'iter_16.pth')
-    plain = run_tool(['test.py', config, ckpt, '--work-dir', str(tmp / 'plain')], cwd=tmp)
-    assert plain.returncode == 0, plain.stderr[-3000:]
     robust = run_tool(['test.py', config, ckpt, '--robustness', '--work-dir',
                        str(tmp / 'robust'), '--out', str(tmp / 'preds')], cwd=tmp)
     assert robust.returncode == 0, robust.stdout[-3000:] + robust.stderr[-3000:]
-    return (config, ckpt, tmp, read_test_metrics(str(tmp / 'plain')),
-            read_test_metrics(str(tmp / 'robust')), robust)
+    return config, ckpt, tmp, tested[1], read_test_metrics(str(tmp / 'robust')), robust
 
 
 def test_robustness_reports_fpr_and_g_scores(robust_run):
@@ -62,7 +60,7 @@ def test_config_switch_gives_the_same_numbers(robust_run):
 def test_two_processes_equal_one(robust_run):
     config, ckpt, tmp, _, robust, _ = robust_run
     proc = run_tool(['dist_test.sh', config, ckpt, '2', '--robustness', '--work-dir',
-                     str(tmp / 'two')], cwd=tmp, env_extra=dict(PORT='29617'))
+                     str(tmp / 'two')], cwd=tmp, env_extra=dict(PORT=free_port()))
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     two = read_test_metrics(str(tmp / 'two'))
     for key in ('mJ', 'G-FPR', 'G-mJ', 'G-mF') + tuple(f'FPR/{c}' for c in CONDITIONS):

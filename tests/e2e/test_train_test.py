@@ -3,7 +3,7 @@ import os.path as osp
 
 import pytest
 import torch
-from tool_runs import read_test_metrics, run_tool, scalars, write_config
+from tool_runs import free_port, read_test_metrics, run_tool, scalars, write_config
 
 from projects.transavs.engine import safe_torch_load
 
@@ -43,7 +43,7 @@ def test_two_process_test_equals_one_process(trained, tested, tmp_path):
     config, work_dir, _ = trained
     ckpt = osp.join(work_dir, 'iter_16.pth')
     two = run_tool(['dist_test.sh', config, ckpt, '2', '--work-dir', str(tmp_path / 'two')],
-                   cwd=tmp_path, env_extra=dict(PORT='29613'))
+                   cwd=tmp_path, env_extra=dict(PORT=free_port()))
     assert two.returncode == 0, two.stdout[-3000:] + two.stderr[-3000:]
     m1, m2 = tested[1], read_test_metrics(str(tmp_path / 'two'))
     for key in ('mJ', 'mF', 'mF_dataset', 'frames'):
@@ -54,7 +54,7 @@ def test_two_process_training(s4_root, tmp_path):
     config = write_config(tmp_path / 'dist.py', s4_root, max_iters=4, val_interval=4,
                           ckpt_interval=4)
     result = run_tool(['dist_train.sh', config, '2', '--work-dir', str(tmp_path / 'work')],
-                      cwd=tmp_path, env_extra=dict(PORT='29614'))
+                      cwd=tmp_path, env_extra=dict(PORT=free_port()))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     ckpt = safe_torch_load(str(tmp_path / 'work' / 'iter_4.pth'))
     assert ckpt['meta']['iter'] == 4

@@ -14,7 +14,7 @@ from .distributed import CPUDistributedDataParallel, prepare_distributed_config
 from .hooks import AVSCheckpointHook, ConfidenceThresholdHook, confidence_threshold
 from .publish import plain_meta, publish_checkpoint, published_name
 from .robustness_loop import RobustnessTestLoop, negative_loader_cfg
-from .run_config import build_runner, load_run_config, parse_run_args
+from .run_config import build_runner, close_distributed, load_run_config, parse_run_args
 from .safe_checkpoint import (
                                    CheckpointMismatchError,
                                    CorruptCheckpointError,
@@ -32,6 +32,7 @@ __all__ = [
     'AVSCheckpointHook', 'CPUAmpOptimWrapper',
     'ConfidenceThresholdHook', 'confidence_threshold', 'RUNNER_KEYS', 'check_config_keys',
     'CPUDistributedDataParallel', 'prepare_distributed_config', 'build_runner',
+    'close_distributed',
     'load_run_config', 'parse_run_args', 'RobustnessTestLoop', 'negative_loader_cfg',
     'UnsafeCheckpointError', 'CorruptCheckpointError',
     'CheckpointMismatchError', 'checkpoint_safe_globals', 'load_state_dict_checked',

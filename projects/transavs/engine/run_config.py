@@ -11,7 +11,10 @@ from mmengine.runner import Runner
 from .config_check import check_config_keys
 from .distributed import prepare_distributed_config
 
-__all__ = ['build_runner', 'enable_model_compile', 'load_run_config', 'parse_run_args']
+__all__ = [
+    'build_runner', 'close_distributed', 'enable_model_compile', 'load_run_config',
+    'parse_run_args'
+]
 
 
 def load_run_config(config: str,
@@ -58,6 +61,18 @@ def build_runner(cfg: Config) -> Runner:
         Runner
     """
     return Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+
+
+def close_distributed() -> None:
+    """Destroys the default process group, if one was started (``--launcher``).
+
+    The tools call it when their run has finished. A gloo process group left to the
+    interpreter's exit can abort a rank (``terminate called without an active exception``,
+    exit code -6 under ``torchrun``) after the work is done, which fails the whole job.
+    """
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def parse_run_args(parser: argparse.ArgumentParser,
