@@ -41,14 +41,11 @@ def test_benchmark_tiny_cpu(cfg):
     assert not {'gflops_per_frame', 'aten_ops', 'graph_breaks'} & set(only[0])
 
 
-@pytest.mark.parametrize('gt_instances', ['semantic', 'components'])
-def test_benchmark_compiled_step(cfg, gt_instances):
-    """The compiled step beside the eager one, without a graph break for the binary
-    'semantic' targets and for the config's 'components' targets, whose random batch carries
-    the instance maps of the config's ClipInstanceTargets (the 'eager' backend: dynamo's
-    tracing without the inductor's minutes of compiling)."""
-    cfg = cfg.copy()
-    cfg.merge_from_dict({'model.decode_head.criterion.gt_instances': gt_instances})
+def test_benchmark_compiled_step(cfg):
+    """The compiled step beside the eager one, without a graph break for the config's
+    'components' targets, whose random batch carries the instance maps of the config's
+    ClipInstanceTargets (the 'eager' backend: dynamo's tracing without the inductor's minutes
+    of compiling). The other target modes' graphs: tests/models/test_compile.py."""
     fast, ref = benchmark_model(cfg, 'cpu', batch_clips=1, size=(64, 64), flops=False,
                                 options=SpeedOptions(compile=True, compile_backend='eager',
                                                      iters=1, warmup=1))
