@@ -1,5 +1,5 @@
 # `make demo`: the tiny TransAVS trained on synthetic S4 + MS3 clips together (tools/demo.py
-# writes them to demo_out/data), 1 CPU process x 4 clips, 96x96, 2800 iterations; tested on
+# writes them to demo_out/data), 1 CPU process x 4 clips, 96x96, 1600 iterations; tested on
 # both test splits (AVSMetric reports each subset). No validation during training.
 _base_ = ['./transavs_tiny_s4.py']
 s4_root = 'demo_out/data/s4'
@@ -34,7 +34,7 @@ test_dataloader = dict(batch_size=4, num_workers=1, dataset=_both('test', test_p
 val_dataloader = None
 val_cfg = None
 val_evaluator = None
-max_iters = 2800
+max_iters = 1600
 param_scheduler = [dict(type='PolyLR', eta_min=0, power=0.9, begin=0, end=max_iters,
                         by_epoch=False)]
 optim_wrapper = dict(optimizer=dict(lr=0.001))
