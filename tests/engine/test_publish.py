@@ -104,3 +104,36 @@ def test_our_loader_reads_published_tiny_model(tmp_path, tiny_checkpoint, config
     reference = torch.load(tiny_checkpoint, weights_only=True)['state_dict']
     for name, value in model.state_dict().items():
         torch.testing.assert_close(value, reference[name])
+
+
+def test_mmseg_init_model_loads_published(tmp_path, tiny_checkpoint, config):
+    """mmseg's own init_model (plain mmengine loading, model.pretrained = None) builds our
+    config and loads a published checkpoint, with its dataset_meta."""
+    from mmseg.apis import init_model as mmseg_init_model
+    training = torch.load(tiny_checkpoint, weights_only=True)
+    training['meta'] = dict(dataset_meta=dict(classes=('background', 'sounding'),
+                                              palette=[[0, 0, 0], [255, 255, 255]]))
+    torch.save(training, tmp_path / 'with_meta.pth')
+    out = publish_checkpoint(str(tmp_path / 'with_meta.pth'), str(tmp_path / 'tiny.pth'))
+    model = mmseg_init_model(config, out, device='cpu')
+    assert model.dataset_meta['classes'] == ('background', 'sounding')
+    for name, value in model.state_dict().items():
+        torch.testing.assert_close(value, training['state_dict'][name])
+    # Built without train_cfg (as init_model does): inference only, losses refused.
+    from projects.transavs.benchmark import make_batch
+    data = model.data_preprocessor(make_batch(1, 5, (64, 64), 'cpu'), True)
+    with pytest.raises(RuntimeError, match='built for inference.*train_cfg'):
+        model.loss(data['inputs'], data['data_samples'])
+
+
+def test_pretrained_sets_the_backbone_init_cfg(tmp_path, config):
+    """``pretrained=...`` (mmseg's EncoderDecoder argument) loads the visual backbone."""
+    from mmengine.config import Config
+    from mmseg.registry import MODELS
+    cfg = Config.fromfile(config).model
+    source = MODELS.build(cfg.backbone)
+    torch.save({'state_dict': source.state_dict()}, tmp_path / 'backbone.pth')
+    model = MODELS.build(dict(cfg, pretrained=str(tmp_path / 'backbone.pth')))
+    model.init_weights()
+    for name, value in source.state_dict().items():
+        torch.testing.assert_close(model.backbone.state_dict()[name], value)

@@ -117,9 +117,11 @@ class AVSCriterion(nn.Module):
         loss_dice (dict): the point-sampled dice loss (lambda4).
         loss_aqdl (dict | None): :class:`AQDLoss` (lambda1); None switches it off.
         loss_aqml (dict | None): :class:`AQMLoss` (lambda2); None switches it off.
-        train_cfg (dict): ``num_points`` (matching and mask losses), ``oversample_ratio``
-            and ``importance_sample_ratio`` (Mask2Former's importance sampling) and
-            ``assigner`` (mmseg ``HungarianAssigner`` with ``match_costs``).
+        train_cfg (dict | None): ``num_points`` (matching and mask losses),
+            ``oversample_ratio`` and ``importance_sample_ratio`` (Mask2Former's importance
+            sampling) and ``assigner`` (mmseg ``HungarianAssigner`` with ``match_costs``).
+            None builds the criterion for inference only (``mmseg.apis.init_model`` sets
+            the model's ``train_cfg`` to None): computing losses is then an error.
         num_classes (int): ``K`` real classes, background included (S4/MS3: 2).
         gt_instances (str): ``'semantic'``, ``'components'`` or ``'union'`` (see
             :mod:`.targets`). Defaults to ``'components'``.
@@ -137,7 +139,7 @@ class AVSCriterion(nn.Module):
                  loss_dice: dict,
                  loss_aqdl: Optional[dict],
                  loss_aqml: Optional[dict],
-                 train_cfg: dict,
+                 train_cfg: Optional[dict],
                  num_classes: int = 2,
                  gt_instances: str = 'components',
                  ignore_index: int = 255,
@@ -171,7 +173,10 @@ class AVSCriterion(nn.Module):
         self.loss_dice = MODELS.build(loss_dice)
         self.loss_aqdl = MODELS.build(loss_aqdl) if loss_aqdl else None
         self.loss_aqml = MODELS.build(loss_aqml) if loss_aqml else None
-        missing = [key for key in TRAIN_CFG_KEYS if key not in (train_cfg or {})]
+        self.train_cfg = self.matcher = None
+        if train_cfg is None:  # inference only
+            return
+        missing = [key for key in TRAIN_CFG_KEYS if key not in train_cfg]
         if missing:
             raise KeyError(f'AVSCriterion: train_cfg lacks {missing}; expected '
                            f'{list(TRAIN_CFG_KEYS)} (the model config\'s train_cfg, e.g. '
@@ -268,6 +273,11 @@ class AVSCriterion(nn.Module):
             layers prefixed ``d{i}.``), ``loss_aqdl``, ``loss_aqml``, and the logged
             (non-loss) ``aqdl_s1`` / ``aqml_s2``.
         """
+        if self.matcher is None:
+            raise RuntimeError(
+                'AVSCriterion: this model was built for inference (train_cfg=None, as '
+                'mmseg.apis.init_model builds it) and cannot compute losses; build it with the '
+                "config's model.train_cfg to train")
         cls_logits: List[Tensor] = outs['cls_logits']
         mask_logits: List[Tensor] = outs['mask_logits']
         if len(cls_logits) != len(mask_logits):

@@ -148,8 +148,7 @@ class AudioQueryHead(BaseModule):
             raise ValueError(f'AudioQueryHead: criterion.num_classes '
                              f'({criterion["num_classes"]}) differs from the head\'s '
                              f'({num_classes})')
-        if train_cfg is not None:
-            criterion.setdefault('train_cfg', train_cfg)
+        criterion.setdefault('train_cfg', train_cfg)  # None: inference only
         self.criterion = MODELS.build(criterion)
         self.test_cfg = dict(inference='eq14', frame_chunk=8)
         self.test_cfg.update(test_cfg or {})

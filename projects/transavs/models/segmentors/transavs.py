@@ -43,6 +43,10 @@ class TransAVS(BaseSegmentor):
             runs the backbone, the pixel decoder and the decoder layers compiled in place
             (``nn.Module.compile``, so checkpoints keep their keys; in training the compiled
             loss traces through them). Defaults to False.
+        pretrained (str, optional): weights for the visual backbone, as mmseg's
+            ``EncoderDecoder`` takes them (the backbone's ``init_cfg`` becomes
+            ``dict(type='Pretrained', checkpoint=pretrained)``). ``mmseg.apis.init_model``
+            sets it to None. Defaults to None.
         init_cfg (dict, optional): initialisation config.
     """
 
@@ -56,8 +60,11 @@ class TransAVS(BaseSegmentor):
                  test_cfg: Optional[dict] = None,
                  channels_last: bool = False,
                  compile: Union[bool, dict] = False,
+                 pretrained: Optional[str] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        if pretrained is not None:
+            backbone = dict(backbone, init_cfg=dict(type='Pretrained', checkpoint=pretrained))
         self.backbone = MODELS.build(backbone)
         self.neck = MODELS.build(neck)
         if not audio_backbone:
