@@ -16,6 +16,7 @@ from projects.transavs.datasets.transforms import NEGATIVE_CONDITIONS
 from projects.transavs.engine import (
     CheckpointMismatchError,
     CorruptCheckpointError,
+    NonFiniteCheckpointError,
     build_runner,
     close_distributed,
     load_run_config,
@@ -143,5 +144,5 @@ def main(argv=None):
 if __name__ == '__main__':
     try:
         main()
-    except (CheckpointMismatchError, CorruptCheckpointError) as error:
+    except (CheckpointMismatchError, CorruptCheckpointError, NonFiniteCheckpointError) as error:
         sys.exit(f'test.py: error: {error}')

@@ -18,6 +18,8 @@ import projects.transavs  # noqa: F401  (registers the modules)
 from projects.transavs.engine import (
     CheckpointMismatchError,
     CorruptCheckpointError,
+    NonFiniteCheckpointError,
+    NonFiniteLossError,
     build_runner,
     close_distributed,
     load_run_config,
@@ -101,5 +103,6 @@ def main(argv=None):
 if __name__ == '__main__':
     try:
         main()
-    except (CheckpointMismatchError, CorruptCheckpointError) as error:
+    except (CheckpointMismatchError, CorruptCheckpointError, NonFiniteCheckpointError,
+            NonFiniteLossError) as error:
         sys.exit(f'train.py: error: {error}')

@@ -10,6 +10,7 @@ from mmengine.runner.checkpoint import CheckpointLoader, load_checkpoint
 from toy_runner import ToyModel, train_toy
 
 from projects.transavs.engine import (
+    NonFiniteCheckpointError,
     plain_meta,
     publish_checkpoint,
     published_name,
@@ -70,7 +71,8 @@ def test_meta_made_plain_and_foreign_entries_dropped(tmp_path):
 def test_non_finite_weights_refused(tmp_path):
     path = _save(tmp_path / 'nan.pth', {'a': torch.ones(2), 'b': torch.tensor([1., np.nan]),
                                        'c': torch.tensor([np.inf])}, {})
-    with pytest.raises(ValueError, match=r'2 weight tensors hold NaN or infinite.*b, c'):
+    with pytest.raises(NonFiniteCheckpointError,
+                       match=r'nan.pth: 2 weight tensor\(s\) hold NaN or infinite values \(b, c\)'):
         publish_checkpoint(path, str(tmp_path / 'out.pth'))
     assert not list(tmp_path.glob('out*'))
 

@@ -41,7 +41,8 @@ def train_toy(work_dir, max_iters=4, resume=False, model=None, custom_hooks=None
     """Trains :class:`ToyModel` with :class:`AVSRunner`, a checkpoint every 2 iterations.
 
     ``max_keep_ckpts`` goes to the ``CheckpointHook``; ``load_from``, ``cfg`` (the runner's
-    config, e.g. ``dict(load_from_partial=True)``) and ``runner_kwargs`` to :class:`AVSRunner`.
+    config, e.g. ``dict(load_from_partial=True)``) and ``runner_kwargs`` to :class:`AVSRunner`
+    (``optim_wrapper`` there replaces AdamW with lr 0.01).
 
     Returns:
         AVSRunner: the runner after training.
@@ -54,7 +55,8 @@ def train_toy(work_dir, max_iters=4, resume=False, model=None, custom_hooks=None
             sampler=dict(type='DefaultSampler', shuffle=True),
             batch_size=2,
             collate_fn=dict(type='default_collate')),
-        optim_wrapper=dict(optimizer=dict(type='AdamW', lr=0.01)),
+        optim_wrapper=runner_kwargs.pop('optim_wrapper', None) or dict(
+            optimizer=dict(type='AdamW', lr=0.01)),
         param_scheduler=dict(type='LinearLR', start_factor=0.5, by_epoch=False, end=4),
         train_cfg=dict(by_epoch=False, max_iters=max_iters),
         default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=2, by_epoch=False,

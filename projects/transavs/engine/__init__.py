@@ -11,18 +11,26 @@ from .avs_runner import AVSRunner
 from .config_check import RUNNER_KEYS, check_config_keys
 from .cpu_amp_optim_wrapper import CPUAmpOptimWrapper
 from .distributed import CPUDistributedDataParallel, prepare_distributed_config
-from .hooks import AVSCheckpointHook, ConfidenceThresholdHook, confidence_threshold
+from .hooks import (
+                    AVSCheckpointHook,
+                    ConfidenceThresholdHook,
+                    NonFiniteLossError,
+                    NonFiniteLossHook,
+                    confidence_threshold,
+)
 from .publish import plain_meta, publish_checkpoint, published_name
 from .robustness_loop import RobustnessTestLoop, negative_loader_cfg
 from .run_config import build_runner, close_distributed, load_run_config, parse_run_args
 from .safe_checkpoint import (
                                    CheckpointMismatchError,
                                    CorruptCheckpointError,
+                                   NonFiniteCheckpointError,
                                    UnsafeCheckpointError,
                                    checkpoint_safe_globals,
                                    load_checkpoint_file,
                                    load_checkpoint_to_model,
                                    load_state_dict_checked,
+                                   non_finite_keys,
                                    safe_torch_load,
 )
 
@@ -30,12 +38,14 @@ __all__ = [
     'ATOMIC_LOCAL_BACKEND', 'AtomicLocalBackend', 'atomic_write_bytes',
     'register_atomic_local_backend', 'remove_orphan_temporaries', 'AVSRunner',
     'AVSCheckpointHook', 'CPUAmpOptimWrapper',
-    'ConfidenceThresholdHook', 'confidence_threshold', 'RUNNER_KEYS', 'check_config_keys',
+    'ConfidenceThresholdHook', 'confidence_threshold', 'NonFiniteLossError',
+    'NonFiniteLossHook', 'RUNNER_KEYS', 'check_config_keys',
     'CPUDistributedDataParallel', 'prepare_distributed_config', 'build_runner',
     'close_distributed',
     'load_run_config', 'parse_run_args', 'RobustnessTestLoop', 'negative_loader_cfg',
     'UnsafeCheckpointError', 'CorruptCheckpointError',
-    'CheckpointMismatchError', 'checkpoint_safe_globals', 'load_state_dict_checked',
+    'CheckpointMismatchError', 'NonFiniteCheckpointError', 'non_finite_keys',
+    'checkpoint_safe_globals', 'load_state_dict_checked',
     'load_checkpoint_file', 'load_checkpoint_to_model', 'safe_torch_load',
     'plain_meta', 'publish_checkpoint', 'published_name'
 ]

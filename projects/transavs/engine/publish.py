@@ -39,7 +39,12 @@ import torch
 from mmengine.logging import print_log
 
 from .atomic_local_backend import atomic_write_bytes
-from .safe_checkpoint import safe_torch_load
+from .safe_checkpoint import (
+    NonFiniteCheckpointError,
+    non_finite_keys,
+    non_finite_message,
+    safe_torch_load,
+)
 
 __all__ = ['publish_checkpoint', 'published_name', 'plain_meta']
 
@@ -108,20 +113,14 @@ def published_name(out_file: str, digest: str) -> str:
 def _cpu_state_dict(state_dict: Dict[str, Any], in_file: str) -> 'OrderedDict[str, Any]':
     """The weights as CPU tensors; refuses non-tensors and non-finite weights."""
     out = OrderedDict()
-    bad = []
     for name, value in state_dict.items():
         if not isinstance(value, torch.Tensor):
             raise ValueError(f'{in_file}: state_dict[{name!r}] is a {type(value).__name__}, '
                              'not a tensor; refusing to publish it')
-        value = value.detach().cpu()
-        if value.is_floating_point() and not bool(torch.isfinite(value).all()):
-            bad.append(name)
-        out[name] = value
+        out[name] = value.detach().cpu()
+    bad = non_finite_keys(out)
     if bad:
-        shown = ', '.join(bad[:5]) + (f', ... ({len(bad) - 5} more)' if len(bad) > 5 else '')
-        raise ValueError(f'{in_file}: {len(bad)} weight tensors hold NaN or infinite values '
-                         f'({shown}): the run diverged before this checkpoint; publish an '
-                         'earlier one')
+        raise NonFiniteCheckpointError(non_finite_message(in_file, bad))
     return out
 
 

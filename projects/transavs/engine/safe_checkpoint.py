@@ -41,6 +41,7 @@ from mmengine.logging import HistoryBuffer, print_log
 
 __all__ = [
     'UnsafeCheckpointError', 'CorruptCheckpointError', 'CheckpointMismatchError',
+    'NonFiniteCheckpointError', 'non_finite_keys',
     'checkpoint_safe_globals', 'safe_torch_load', 'load_checkpoint_file',
     'load_checkpoint_to_model', 'load_state_dict_checked'
 ]
@@ -64,6 +65,24 @@ class CorruptCheckpointError(ValueError):
 
 class CheckpointMismatchError(ValueError):
     """A checkpoint's weights do not fit the model (missing, unexpected or mis-shaped keys)."""
+
+
+class NonFiniteCheckpointError(ValueError):
+    """A checkpoint holds NaN or infinite weights (saved by a run that diverged)."""
+
+
+def non_finite_keys(state_dict: Dict[str, Any]) -> List[str]:
+    """The names of the floating-point tensors in ``state_dict`` holding NaN or inf."""
+    return [name for name, value in state_dict.items()
+            if isinstance(value, torch.Tensor) and value.is_floating_point()
+            and not bool(torch.isfinite(value).all())]
+
+
+def non_finite_message(name: str, keys: Sequence[str]) -> str:
+    """What :class:`NonFiniteCheckpointError` says about checkpoint ``name``."""
+    return (f'{name}: {len(keys)} weight tensor(s) hold NaN or infinite values '
+            f'({_shown(list(keys))}): the run that saved it diverged; use an earlier '
+            'checkpoint. Nothing was loaded.')
 
 
 def _file_size(file: Any) -> Optional[int]:
@@ -303,6 +322,7 @@ def load_state_dict_checked(model: torch.nn.Module,
     Raises:
         CheckpointMismatchError: ``strict`` and the checkpoint does not fit; the message
             names the file and the first missing, unexpected and mis-shaped keys, with counts.
+        NonFiniteCheckpointError: a weight holds NaN or inf (whatever ``strict`` says).
     """
     own = model.state_dict()
     missing = [k for k in own if k not in state_dict]
@@ -323,6 +343,9 @@ def load_state_dict_checked(model: torch.nn.Module,
         shapes = [f'{k} (checkpoint {tuple(state_dict[k].shape)}, model '
                   f'{tuple(own[k].shape)})' for k in mismatched]
         parts.append(f'{len(mismatched)} mis-shaped key(s): {_shown(shapes)}')
+    bad = non_finite_keys(state_dict)
+    if bad:
+        raise NonFiniteCheckpointError(non_finite_message(name, bad))
     if parts and strict:
         raise CheckpointMismatchError(
             f'{name}: this checkpoint does not fit the model (from another config or '

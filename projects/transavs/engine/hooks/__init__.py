@@ -2,8 +2,9 @@
 from .avs_checkpoint_hook import AVSCheckpointHook
 from .avs_visualization_hook import AVSVisualizationHook, load_clip_frames
 from .confidence_threshold_hook import ConfidenceThresholdHook, confidence_threshold
+from .non_finite_loss_hook import NonFiniteLossError, NonFiniteLossHook, batch_clip_names
 
 __all__ = [
     'AVSCheckpointHook', 'AVSVisualizationHook', 'load_clip_frames', 'ConfidenceThresholdHook',
-    'confidence_threshold'
+    'confidence_threshold', 'NonFiniteLossError', 'NonFiniteLossHook', 'batch_clip_names'
 ]
