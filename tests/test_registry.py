@@ -81,6 +81,7 @@ BUILD_ARGS = {
         'ConfidenceThresholdHook': dict(),
         'AVSVisualizationHook': dict(),
         'AVSCheckpointHook': dict(interval=1),
+        'NonFiniteLossHook': dict(),
     },
     'TASK_UTILS': {},
     'VISUALIZERS': {'AVSLocalVisualizer': dict(name='registry_test_visualizer')},
