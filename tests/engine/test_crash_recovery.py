@@ -225,3 +225,40 @@ def test_checkpoint_mode_follows_the_umask(tmp_path, umask):
     assert os.stat(tmp_path / 'last_checkpoint').st_mode & 0o777 == expected
     assert os.stat(runner_dir / 'iter_2.pth').st_mode & 0o777 == expected
     assert os.stat(runner_dir / 'last_checkpoint').st_mode & 0o777 == expected
+
+
+def test_misspelt_checkpoint_option_is_refused_before_training(tmp_path):
+    """mmengine's CheckpointHook keeps unknown keyword arguments and fails at its first save;
+    ours refuses them when the runner builds it (also for a plain 'CheckpointHook')."""
+    from mmseg.registry import HOOKS
+    with pytest.raises(TypeError, match=r"unknown argument\(s\) 'intervall' \(did you mean "
+                       r"'interval'\?\)"):
+        HOOKS.build(dict(type='AVSCheckpointHook', intervall=5))
+    runner = train_toy(str(tmp_path), max_iters=2)
+    with pytest.raises(TypeError, match=r"'save_bset' \(did you mean 'save_best'\?\)"):
+        runner.register_hook(dict(type='CheckpointHook', interval=1, save_bset='mJ'))
+
+
+def test_copied_work_dir_resumes_its_own_checkpoint(tmp_path):
+    """A copied work_dir's last_checkpoint still names the original's file: the copy resumes
+    from its own file of that name (warned), or refuses when it has none."""
+    import shutil
+    original = str(tmp_path / 'original')
+    train_toy(original, max_iters=4)
+    copy = str(tmp_path / 'copy')
+    shutil.copytree(original, copy)
+    with open(osp.join(copy, 'last_checkpoint')) as f:
+        assert f.read().strip() == osp.join(original, 'iter_4.pth')
+    resumed = train_toy(copy, max_iters=6, resume=True)
+    assert resumed.iter == 6
+    assert (f'names {osp.join(original, "iter_4.pth")}, outside this work_dir (copied or moved '
+            f'from another run?); resuming from {osp.join(copy, "iter_4.pth")}') in \
+        _log_text(resumed)
+    assert not glob.glob(osp.join(original, 'iter_6.pth'))
+
+    bare = str(tmp_path / 'bare')
+    os.makedirs(bare)
+    shutil.copy(osp.join(original, 'last_checkpoint'), bare)
+    with pytest.raises(FileNotFoundError, match=r'outside this work_dir .* there is no '
+                       r'iter_4.pth here: resuming from it would continue another run'):
+        train_toy(bare, max_iters=6, resume=True)

@@ -129,6 +129,7 @@ class AVSRunner(Runner):
         if named:
             if '://' in named:  # a remote store: trusted as mmengine does
                 return named
+            named = self._inside_own_folders(pointer, named)
             problem = self._unloadable(named)
             if problem is None:
                 return named
@@ -151,6 +152,43 @@ class AVSRunner(Runner):
             self.logger.info(f'No checkpoint to resume from in {self.work_dir} (no '
                              'last_checkpoint, no iter_*.pth / epoch_*.pth).')
         return None
+
+    def _checkpoint_folders(self) -> List[str]:
+        """Where this run's checkpoints go: the work dir and, when the checkpoint hook has an
+        ``out_dir``, ``{out_dir}/{work_dir name}`` (as mmengine's hook names it)."""
+        folders = [self.work_dir]
+        hook = (self.cfg.get('default_hooks') or {}).get('checkpoint') or {}
+        out_dir = hook.get('out_dir') if isinstance(hook, dict) else None
+        if out_dir and '://' not in str(out_dir):
+            folders.append(osp.join(out_dir, osp.basename(osp.normpath(self.work_dir))))
+        return folders
+
+    def _inside_own_folders(self, pointer: str, named: str) -> str:
+        """``named`` (from ``last_checkpoint``) when it lies in this run's checkpoint folders.
+
+        A work dir that was copied or moved keeps a ``last_checkpoint`` with the old absolute
+        path, which would resume another run (its weights, optimizer and schedule). Such a
+        path is replaced by the file of the same name in this work dir, with a WARNING naming
+        both; when there is none, resuming is refused (``resume=True`` with
+        ``load_from=PATH`` names a checkpoint explicitly).
+        """
+        path = named if osp.isabs(named) else osp.join(self.work_dir, named)
+        real = osp.realpath(path)
+        for folder in self._checkpoint_folders():
+            root = osp.realpath(folder)
+            if real == root or real.startswith(root + os.sep):
+                return named
+        local = osp.join(self.work_dir, osp.basename(named))
+        if osp.isfile(local):
+            self.logger.warning(
+                f'{pointer} names {named}, outside this work_dir (copied or moved from '
+                f'another run?); resuming from {local}, the file of that name here.')
+            return local
+        raise FileNotFoundError(
+            f'{pointer} names {named}, outside this work_dir ({self.work_dir}), and there is '
+            f'no {osp.basename(named)} here: resuming from it would continue another run. '
+            'To continue from that checkpoint on purpose, name it (tools/train.py --resume '
+            '--cfg-options load_from=PATH); to start anew, remove last_checkpoint.')
 
     @staticmethod
     def _checkpoints_on_disk(folders: List[str]) -> List[str]:

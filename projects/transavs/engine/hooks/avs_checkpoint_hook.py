@@ -19,6 +19,8 @@ starts and after each save. :class:`~projects.transavs.engine.AVSRunner` uses it
 every plain ``CheckpointHook``; it can also be named in a config
 (``default_hooks.checkpoint.type = 'AVSCheckpointHook'``).
 """
+import difflib
+import inspect
 import os.path as osp
 from typing import List
 
@@ -35,8 +37,25 @@ __all__ = ['AVSCheckpointHook']
 class AVSCheckpointHook(CheckpointHook):
     """``CheckpointHook`` that deletes old checkpoints only after the new one is complete.
 
-    Takes the arguments of :class:`mmengine.hooks.CheckpointHook`.
+    Takes the arguments of :class:`mmengine.hooks.CheckpointHook`. An unknown argument (a
+    misspelt ``intervall``) is refused when the hook is built, naming the closest known
+    ones; mmengine's hook keeps it and fails only at the first save, thousands of
+    iterations in, with nothing saved.
     """
+
+    def __init__(self, *args, **kwargs) -> None:
+        known = [name for name in inspect.signature(CheckpointHook.__init__).parameters
+                 if name not in ('self', 'kwargs')]
+        unknown = sorted(k for k in kwargs if k not in known)
+        if unknown:
+            hints = []
+            for key in unknown:
+                close = difflib.get_close_matches(key, known, n=1)
+                hints.append(f'{key!r}' + (f' (did you mean {close[0]!r}?)' if close else ''))
+            raise TypeError(
+                f'default_hooks.checkpoint: unknown argument(s) {", ".join(hints)}; the '
+                f'checkpoint hook takes {", ".join(known)}')
+        super().__init__(*args, **kwargs)
 
     def before_train(self, runner) -> None:
         """mmengine's set-up, then removes orphan temporaries of interrupted saves.
