@@ -144,5 +144,6 @@ def main(argv=None):
 if __name__ == '__main__':
     try:
         main()
-    except (CheckpointMismatchError, CorruptCheckpointError, NonFiniteCheckpointError) as error:
+    except (CheckpointMismatchError, CorruptCheckpointError, NonFiniteCheckpointError,
+            FileNotFoundError) as error:
         sys.exit(f'test.py: error: {error}')

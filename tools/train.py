@@ -104,5 +104,5 @@ if __name__ == '__main__':
     try:
         main()
     except (CheckpointMismatchError, CorruptCheckpointError, NonFiniteCheckpointError,
-            NonFiniteLossError) as error:
+            NonFiniteLossError, FileNotFoundError) as error:
         sys.exit(f'train.py: error: {error}')

@@ -45,7 +45,7 @@ from mmseg.registry import MODELS, TRANSFORMS
 from torch import nn
 
 from ..datasets.transforms import read_image
-from ..engine import load_checkpoint_to_model
+from ..engine import load_checkpoint_to_model, read_config
 from ..structures import AVSDataSample
 
 __all__ = ['init_model', 'inference_avs', 'pipeline_frame_scale', 'pipeline_audio_pad_mode']
@@ -103,9 +103,7 @@ def init_model(config: Union[str, Path, Config],
         CorruptCheckpointError: the checkpoint file is empty, truncated or not a checkpoint.
     """
     if isinstance(config, (str, Path)):
-        if not osp.isfile(config):
-            raise FileNotFoundError(f'config file not found: {config}')
-        config = Config.fromfile(str(config))
+        config = read_config(str(config))
     elif isinstance(config, Config):
         config = copy.deepcopy(config)
     else:

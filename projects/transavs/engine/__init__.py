@@ -9,6 +9,7 @@ from .atomic_local_backend import (
 )
 from .avs_runner import AVSRunner
 from .config_check import RUNNER_KEYS, check_config_keys
+from .config_file import base_referrer, read_config
 from .cpu_amp_optim_wrapper import CPUAmpOptimWrapper
 from .distributed import CPUDistributedDataParallel, prepare_distributed_config
 from .hooks import (
@@ -39,7 +40,7 @@ __all__ = [
     'register_atomic_local_backend', 'remove_orphan_temporaries', 'AVSRunner',
     'AVSCheckpointHook', 'CPUAmpOptimWrapper',
     'ConfidenceThresholdHook', 'confidence_threshold', 'NonFiniteLossError',
-    'NonFiniteLossHook', 'RUNNER_KEYS', 'check_config_keys',
+    'NonFiniteLossHook', 'RUNNER_KEYS', 'check_config_keys', 'base_referrer', 'read_config',
     'CPUDistributedDataParallel', 'prepare_distributed_config', 'build_runner',
     'close_distributed',
     'load_run_config', 'parse_run_args', 'RobustnessTestLoop', 'negative_loader_cfg',

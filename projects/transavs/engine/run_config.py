@@ -9,6 +9,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from .config_check import check_config_keys
+from .config_file import read_config
 from .distributed import prepare_distributed_config
 
 __all__ = [
@@ -32,9 +33,7 @@ def load_run_config(config: str,
     Returns:
         Config: the config, ready for :func:`build_runner`.
     """
-    if not osp.isfile(config):
-        raise FileNotFoundError(f'config file not found: {config}')
-    cfg = Config.fromfile(config)
+    cfg = read_config(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     check_config_keys(cfg)
