@@ -111,3 +111,29 @@ def test_avsbench_semantic_clips_have_their_a_obj(avss_root):
     for info in infos:
         assert info['sounding_categories'] == a_obj[info['video_name']].split('_')
         assert info['sounding_categories'] and all(info['sounding_categories'])
+
+
+def test_off_screen_hints_say_where_categories_come_from(avss_root, tmp_path):
+    """AVSBench-semantic without a_obj: the off-screen error names metadata.csv's a_obj column
+    (not the MS3 category_file) and how to test the other conditions."""
+    from mmseg.registry import TRANSFORMS
+    root = str(tmp_path / 'avss')
+    shutil.copytree(avss_root, root)
+    meta = osp.join(root, 'metadata.csv')
+    with open(meta, newline='') as f:
+        rows = list(csv.DictReader(f))
+    with open(meta, 'w', newline='') as f:
+        columns = [c for c in rows[0] if c != 'a_obj']
+        writer = csv.DictWriter(f, columns, extrasaction='ignore')
+        writer.writeheader()
+        writer.writerows(rows)
+    pool = _build('AVSBenchSemanticDataset', root)
+    transform = TRANSFORMS.build(dict(type='OffScreenAudio', dataset=pool,
+                                      audio_pipeline=[dict(type='LoadAudioWaveform')]))
+    results = TRANSFORMS.build(dict(type='LoadAudioWaveform'))(dict(pool.get_data_info(0)))
+    with pytest.raises(ValueError) as error:
+        transform(results)
+    text = str(error.value)
+    assert f'a_obj column of {root}/metadata.csv, which is missing or empty' in text
+    assert 'category_file' not in text
+    assert 'tools/test.py CONFIG CHECKPOINT --robustness silence noise' in text

@@ -380,10 +380,8 @@ class _DonorPool:
             raise ValueError(
                 f'OffScreenAudio: {len(without)} of the {len(infos)} clips of the donor pool '
                 f'{self.name} have no sounding_categories (e.g. {without[:5]}); the off-screen '
-                'audio needs them to pick a clip whose sounding objects are not on screen. S4 '
-                "and AVSBench-semantic clips have them; for MS3 give the dataset a category_file "
-                "(a CSV with columns vid and a_obj, e.g. AVSBench-semantic's metadata.csv, whose "
-                'v1m rows are read)')
+                'audio needs them to pick a clip whose sounding objects are not on screen. '
+                f'{_categories_hint(dataset)} {WITHOUT_OFF_SCREEN}')
         self.infos = infos
         self.index: Dict[str, int] = {}
         for i, info in enumerate(infos):
@@ -448,7 +446,28 @@ class _DonorPool:
         return (f'OffScreenAudio: {len(lonely)} clip(s) of the donor pool {self.name} have no '
                 'other clip that shares none of their sounding categories (compared through '
                 'category_groups), so no off-screen audio can be chosen for them: '
-                f'{"; ".join(shown)}{more}')
+                f'{"; ".join(shown)}{more}. {WITHOUT_OFF_SCREEN}')
+
+
+#: How to test negative audio without the off-screen condition (named in its errors).
+WITHOUT_OFF_SCREEN = ('To test the other conditions without it: tools/test.py CONFIG CHECKPOINT '
+                      "--robustness silence noise (or test_cfg conditions=['silence', 'noise']).")
+
+
+def _categories_hint(dataset) -> str:
+    """Where clips of ``dataset``'s kind get their sounding categories from."""
+    kind = type(dataset).__name__
+    root = getattr(dataset, 'data_root', None)
+    if kind == 'AVSBenchSemanticDataset':
+        return (f'AVSBench-semantic clips take them from the a_obj column of {root}/metadata.csv, '
+                'which is missing or empty for these clips.')
+    if kind == 'AVSBenchMS3Dataset':
+        return ("For MS3 give the dataset a category_file (a CSV with columns vid and a_obj, e.g. "
+                "AVSBench-semantic's metadata.csv, whose v1m rows are read).")
+    if kind == 'AVSBenchS4Dataset':
+        return f'S4 clips take them from the category column of the meta CSV under {root}.'
+    return ('S4 clips take them from their meta CSV, AVSBench-semantic clips from the a_obj '
+            'column of metadata.csv, MS3 clips from a category_file.')
 
 
 @TRANSFORMS.register_module()
