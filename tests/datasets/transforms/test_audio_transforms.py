@@ -1,6 +1,7 @@
 """Audio transforms: decoding (wav, flac, mp4) and arrays, VGGish log-mels from wav, pkl, npy."""
 import math
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -68,8 +69,16 @@ def test_mono_stereo_and_int_wavs(tmp_path):
 
     stereo = np.stack([wave, 0.2 * wave], axis=1)  # [S, 2]
     sf.write(tmp_path / 'stereo.wav', stereo, SR, subtype='FLOAT')
-    np.testing.assert_allclose(load(tmp_path / 'stereo.wav')['audio_wave'], 0.6 * wave,
-                               atol=1e-7)
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')  # stereo is averaged without a note
+        np.testing.assert_allclose(load(tmp_path / 'stereo.wav')['audio_wave'], 0.6 * wave,
+                                   atol=1e-7)
+    surround = np.stack([wave] + [0.0 * wave] * 5, axis=1)  # [S, 6]: 5.1, centre only
+    sf.write(tmp_path / 'surround.wav', surround, SR, subtype='FLOAT')
+    with pytest.warns(UserWarning, match=r'surround.wav has 6 channels \(surround\?\); they are '
+                      'averaged into one'):
+        out = load(tmp_path / 'surround.wav')['audio_wave']
+    np.testing.assert_allclose(out, wave / 6, atol=1e-7)
 
     pcm = np.round(wave * 20000).astype(np.int16)
     sf.write(tmp_path / 'pcm16.wav', pcm, SR, subtype='PCM_16')

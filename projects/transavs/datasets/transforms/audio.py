@@ -228,6 +228,11 @@ class LoadAudioWaveform(BaseTransform):
                              'positive int (Hz)')
         if np.issubdtype(data.dtype, np.floating) and not np.isfinite(data).all():
             raise ValueError(f'{source} contains NaN or Inf samples')
+        if data.ndim == 2 and data.shape[1] > 2:
+            warnings.warn(f'{source} has {data.shape[1]} channels (surround?); they are averaged '
+                          'into one, as VGGish hears mono audio (a sound that is loud in one '
+                          'channel only is quieter there). Down-mix it yourself to choose '
+                          'otherwise.')
         try:
             wave = prepare_waveform(data, int(sample_rate), self.sample_rate)  # [S'] float64
         except (TypeError, ValueError) as err:
