@@ -24,6 +24,11 @@ def test_natural_order_and_frame_dir_errors(tmp_path):
     (folder / 'notes.txt').write_text('not a frame')
     assert [osp.basename(p) for p in list_frame_files(str(folder))] == [
         'clip_1.png', 'clip_2.png', 'clip_9.png', 'clip_10.png', 'clip_11.png']
+    (folder / '._clip_1.png').write_bytes(b'\x00\x05\x16\x07')  # macOS AppleDouble file
+    with pytest.warns(UserWarning, match=r'skipped 1 macOS metadata file\(s\) \(e.g. '
+                      r'._clip_1.png\)'):
+        assert len(list_frame_files(str(folder))) == 5
+    (folder / '._clip_1.png').unlink()
     mmcv.imwrite(np.zeros((8, 8, 3), np.uint8), str(folder / 'clip_12.png'))
     with pytest.raises(ValueError, match='mixes frame sizes'):
         list_frame_files(str(folder))

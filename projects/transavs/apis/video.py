@@ -42,8 +42,14 @@ def list_frame_files(folder: str) -> List[str]:
     """
     if not osp.isdir(folder):
         raise FileNotFoundError(f'--frames folder not found: {folder}')
-    names = sorted((n for n in os.listdir(folder)
-                    if osp.splitext(n)[1].lower() in IMAGE_EXTENSIONS), key=natural_key)
+    images = [n for n in os.listdir(folder) if osp.splitext(n)[1].lower() in IMAGE_EXTENSIONS]
+    # macOS writes '._<name>' AppleDouble files (resource forks) beside copied files on
+    # non-Apple file systems: not frames
+    apple = sorted(n for n in images if n.startswith('._'))
+    if apple:
+        warnings.warn(f'--frames folder {folder}: skipped {len(apple)} macOS metadata file(s) '
+                      f'(e.g. {apple[0]}), which are not frames')
+    names = sorted((n for n in images if not n.startswith('._')), key=natural_key)
     if not names:
         raise ValueError(f'--frames folder {folder} holds no images (expected files ending in '
                          f'{", ".join(IMAGE_EXTENSIONS)})')
