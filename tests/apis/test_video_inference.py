@@ -133,6 +133,13 @@ def test_a_window_without_enough_audio_warns(model, media, tmp_path):
         summary = segment_video(model, inputs, str(tmp_path / 'out'), overlay=False,
                                 progress=False)
     assert len(summary['frames']) == SECONDS
+    # frames that outlast the audio by a whole window: that window is silence, warned
+    soundfile.write(short, wave(4.0), SR)
+    inputs = open_video_inputs(frames_dir=media['frames'], audio=short)
+    with pytest.warns(UserWarning, match=r'window 1 \(5-10 s\) has only 0.000 s of audio'):
+        summary = segment_video(model, inputs, str(tmp_path / 'out2'), overlay=False,
+                                progress=False)
+    assert len(summary['frames']) == SECONDS
 
 
 def test_input_errors(media, tmp_path):

@@ -278,6 +278,8 @@ def _segment_into(model: nn.Module, inputs: VideoInputs, out_dir: str, overlay: 
                               f'{(window + 1) * clip_seconds} s) has only '
                               f'{len(audio) / VGGISH_SAMPLE_RATE:.3f} s of audio, less than one '
                               'VGGish example; zero-padded')
+                # also a window past the end of the audio (no sample at all)
+                audio = np.pad(audio, (0, MIN_EXAMPLE_SAMPLES - len(audio)))
             with warnings.catch_warnings():  # the generic warning of the same padding
                 warnings.filterwarnings('ignore', message='.*zero-padded to one example')
                 result = inference_avs(model, clip, audio, sample_rate=VGGISH_SAMPLE_RATE,
