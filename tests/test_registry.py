@@ -82,6 +82,7 @@ BUILD_ARGS = {
         'AVSVisualizationHook': dict(),
         'AVSCheckpointHook': dict(interval=1),
         'NonFiniteLossHook': dict(),
+        'ClassCountCheckHook': dict(),
     },
     'TASK_UTILS': {},
     'VISUALIZERS': {'AVSLocalVisualizer': dict(name='registry_test_visualizer')},
