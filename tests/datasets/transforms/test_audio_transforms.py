@@ -16,6 +16,8 @@ from projects.transavs.datasets.transforms import (
     LoadAudioLogMel,
     LoadAudioWaveform,
     WaveformToLogMel,
+    log_mel_range,
+    vggish_mel_matrix,
     waveform_to_examples,
 )
 
@@ -320,3 +322,29 @@ def test_load_log_mel_pads_crops_and_rejects(tmp_path):
         LoadAudioLogMel()(dict(log_mel_path=str(tmp_path / 'missing.pkl'), clip_seconds=5))
     with pytest.raises(ValueError, match='source'):
         LoadAudioLogMel(source='h5')
+
+
+def test_log_mels_outside_the_vggish_range_are_refused(tmp_path):
+    """Log-mels of int16 samples not divided by 32768 (or garbage) name their file; the
+    range holds every waveform in [-1, 1], including the extreme ones."""
+    low, high = log_mel_range()
+    assert low == pytest.approx(math.log(0.01))
+    assert high == pytest.approx(math.log(200 * float(vggish_mel_matrix().sum(0).max()) + 0.01))
+    t = np.arange(2 * SR) / SR
+    extremes = [np.sign(np.sin(2 * np.pi * 440 * t)), np.sin(2 * np.pi * (100 + 3000 * t) * t),
+                np.random.default_rng(0).uniform(-1, 1, 2 * SR), np.zeros(2 * SR)]
+    for w in extremes:
+        examples = waveform_to_examples(w.astype(np.float32), SR)
+        assert low - 1e-4 <= float(examples.min()) and float(examples.max()) <= high
+    wave = tone(5.0) * 0.9
+    good = waveform_to_examples(wave.astype(np.float32), SR)  # [5, 1, 96, 64]
+    unscaled = waveform_to_examples((wave * 32768).astype(np.float32), SR)
+    assert float(unscaled.max()) > high
+    loader = LoadAudioLogMel(source='npy')
+    np.save(tmp_path / 'good.npy', good.numpy())
+    out = loader(dict(log_mel_cache_path=str(tmp_path / 'good.npy'), clip_seconds=5))
+    assert torch.equal(out['audio_log_mel'], good)
+    np.save(tmp_path / 'int16.npy', unscaled.numpy())
+    with pytest.raises(ValueError, match=r'int16\.npy holds values in \[.*\], outside '
+                       r'\[-4\.605, 7\.489\], the range of VGGish log-mels'):
+        loader(dict(log_mel_cache_path=str(tmp_path / 'int16.npy'), clip_seconds=5))

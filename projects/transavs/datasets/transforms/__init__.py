@@ -34,6 +34,7 @@ from .negative_audio import (
 )
 from .vggish_frontend import (
     log_mel_examples,
+    log_mel_range,
     pad_or_crop_examples,
     vggish_mel_matrix,
     waveform_to_examples,
@@ -45,7 +46,8 @@ __all__ = [
     'ClipRandomResizedCrop', 'ClipPhotoMetricDistortion', 'ClipInstanceTargets', 'NO_INSTANCE',
     'PackAVSInputs', 'pack_instance_targets', 'LoadAudioWaveform',
     'LoadAudioFromNDArray', 'WaveformToLogMel', 'LoadAudioLogMel', 'MuteAudio',
-    'waveform_to_examples', 'log_mel_examples', 'vggish_mel_matrix', 'pad_or_crop_examples',
+    'waveform_to_examples', 'log_mel_examples', 'log_mel_range', 'vggish_mel_matrix',
+    'pad_or_crop_examples',
     'read_image', 'NEGATIVE_CONDITIONS', 'POSITIVE_CONDITION', 'NOISE_COLORS', 'AUDIO_STEPS',
     'LOG_MEL_STEPS', 'FALLBACK_RMS',
     'NegativeAudio', 'SilenceAudio', 'NoiseAudio', 'OffScreenAudio', 'RandomNegativeAudio',

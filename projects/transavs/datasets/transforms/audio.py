@@ -28,6 +28,7 @@ from .vggish_frontend import (
     PAD_MODES,
     VGGISH_SAMPLE_RATE,
     log_mel_examples,
+    log_mel_range,
     pad_or_crop_examples,
     prepare_waveform,
 )
@@ -494,6 +495,16 @@ class LoadAudioLogMel(BaseTransform):
             raise ValueError(f'log-mel file {path} has dtype {log_mel.dtype}; expected float')
         if not torch.isfinite(log_mel).all():
             raise ValueError(f'log-mel file {path} contains NaN or Inf values')
+        low, high = log_mel_range()
+        lo, hi = float(log_mel.min()), float(log_mel.max())
+        if lo < low - 1e-3 or hi > high + 1e-3:
+            raise ValueError(
+                f'log-mel file {path} holds values in [{lo:.4g}, {hi:.4g}], outside '
+                f'[{low:.3f}, {high:.3f}], the range of VGGish log-mels (log(mel + 0.01)) of a '
+                'waveform in [-1, 1]: it was made another way (e.g. from int16 samples not '
+                'divided by 32768) or is corrupt; re-extract it from the wav '
+                '(tools/extract_log_mel.py) or read the wav (LoadAudioWaveform + '
+                'WaveformToLogMel)')
         log_mel = log_mel.float()
         _warn_short_audio(results, log_mel.shape[0], num, self.pad_mode, f'log-mel file {path}',
                           owner)

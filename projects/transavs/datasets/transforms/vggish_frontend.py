@@ -115,6 +115,23 @@ def vggish_mel_matrix(num_mel_bins: int = NUM_MEL_BINS,
     return matrix.to(dtype=dtype, device=device, copy=True)  # never hand out the cache
 
 
+@lru_cache(maxsize=None)
+def log_mel_range() -> tuple:
+    """The values that VGGish log-mels of a waveform in [-1, 1] can take, ``(low, high)``.
+
+    ``low = log(0.01)`` (no energy); ``high = log(W * M + 0.01)``, where ``W`` is the sum of
+    the periodic Hann window (the largest STFT magnitude a sample of at most 1 can give) and
+    ``M`` the largest column sum of the mel matrix: about ``(-4.605, 7.49)``. Real clips lie
+    well inside (full-scale noise or chirps reach about 5.6). A value outside means the
+    log-mels were not made from a [-1, 1] waveform this way (e.g. int16 samples not divided by
+    32768) or are corrupt.
+    """
+    window_sum = float(torch.hann_window(WINDOW_LENGTH, periodic=True,
+                                         dtype=torch.float64).sum())
+    column = float(vggish_mel_matrix(dtype=torch.float64).sum(0).max())
+    return math.log(LOG_OFFSET), math.log(window_sum * column + LOG_OFFSET)
+
+
 def log_mel_examples(wave: torch.Tensor) -> torch.Tensor:
     """VGGish log-mel examples of 16 kHz waveforms, batched over leading dimensions.
 
