@@ -117,7 +117,8 @@ def test_binary_models_write_no_class_outputs(config, tiny_checkpoint, media, tm
     summary = segment_video(init_model(config, tiny_checkpoint),
                             open_video_inputs(frames_dir=media['frames'], audio=media['wav']),
                             str(tmp_path), overlay=False, progress=False)
-    assert sorted(os.listdir(tmp_path)) == ['masks', 'summary.json']
+    assert sorted(os.listdir(tmp_path)) == ['.transavs-infer-manifest.json', 'masks',
+                                          'summary.json']
     assert not {'num_classes', 'class_names', 'palette', 'classes_present'} & set(summary)
     assert all(set(f) == {'index', 'time', 'window', 'second', 'foreground_fraction', 'mask',
                           'file'} for f in summary['frames'])

@@ -1,12 +1,15 @@
 """``segment_video`` leaves no partial or mixed outputs, and a video that ends before its
 stated duration warns (``iter_video_frames``)."""
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 from projects.transavs.apis import init_model, open_video_inputs, segment_video
 from projects.transavs.apis import video_inference as video_inference_module
+from projects.transavs.apis.output_folder import MANIFEST, MARKER, make_work_folder
 from projects.transavs.apis.video import iter_video_frames
 from projects.transavs.apis.video_inference import check_out_dir
 
@@ -39,25 +42,75 @@ def test_failure_leaves_nothing(model, media, tmp_path, monkeypatch):
 
 def test_non_empty_out_is_refused_unless_overwrite(model, media, tmp_path):
     out = tmp_path / 'out'
-    first = segment_video(model, frames_inputs(media), str(out), overlay=False, progress=False)
-    (out / 'masks' / '00099.png').write_bytes(b'stale')  # an earlier, longer run's mask
+    # an earlier, longer run: 14 masks at 2 frames per second of the video
+    longer = segment_video(model, open_video_inputs(video=media['video'], fps=2), str(out),
+                           overlay=False, progress=False)
+    assert len(os.listdir(out / 'masks')) == len(longer['frames']) == 14
+    assert MANIFEST in os.listdir(out)
     with pytest.raises(FileExistsError, match='is not empty.*--overwrite'):
         segment_video(model, frames_inputs(media), str(out), overlay=False, progress=False)
-    second = segment_video(model, frames_inputs(media), str(out), overlay=False,
-                           progress=False, overwrite=True)
-    assert second == first
+    first = segment_video(model, frames_inputs(media), str(out), overlay=False,
+                          progress=False, overwrite=True)
     assert sorted(os.listdir(out / 'masks')) == [f'{i:05d}.png' for i in range(7)]
     assert sorted(os.listdir(tmp_path)) == ['out']
     assert oct(os.stat(out).st_mode & 0o777) == oct(0o777 & ~_umask())
-    (out / 'notes.txt').write_text('mine')
-    with pytest.raises(FileExistsError, match='notes.txt.*choose another --out'):
-        check_out_dir(str(out), overwrite=True)
+    second = segment_video(model, frames_inputs(media), str(out), overlay=False,
+                           progress=False, overwrite=True)
+    assert second == first
     (tmp_path / 'file').write_text('x')
     with pytest.raises(FileExistsError, match='is a file'):
         check_out_dir(str(tmp_path / 'file'))
     check_out_dir(str(tmp_path / 'new'))
     (tmp_path / 'empty').mkdir()
     check_out_dir(str(tmp_path / 'empty'))
+
+
+def _snapshot(folder):
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob('*'))
+            if p.is_file()}
+
+
+@pytest.mark.parametrize('change', ['notes', 'own_mask', 'own_summary', 'own_folder',
+                                    'no_manifest'])
+def test_overwrite_never_touches_a_users_files(model, media, tmp_path, change):
+    """--overwrite refuses, names the entry and changes nothing when anything in --out is not
+    an unchanged output of an earlier run."""
+    out = tmp_path / 'out'
+    segment_video(model, frames_inputs(media), str(out), overlay=False, progress=False)
+    expected = {'notes': r'notes.txt', 'own_mask': r'masks/gt_00001.png',
+                'own_summary': r'summary.json \(changed\)', 'own_folder': r'mine/',
+                'no_manifest': r'holds no record of an earlier infer.py run'}[change]
+    if change == 'notes':
+        (out / 'notes.txt').write_text('mine')
+    elif change == 'own_mask':
+        (out / 'masks' / 'gt_00001.png').write_bytes(b'ground truth')
+    elif change == 'own_summary':
+        (out / 'summary.json').write_text('{"my": "summary"}')
+    elif change == 'own_folder':
+        (out / 'mine').mkdir()
+    else:
+        (out / MANIFEST).unlink()
+    before = _snapshot(out)
+    with pytest.raises(FileExistsError, match=expected + '.*nothing was touched'):
+        segment_video(model, frames_inputs(media), str(out), overlay=False, progress=False,
+                      overwrite=True)
+    assert _snapshot(out) == before
+    assert sorted(os.listdir(tmp_path)) == ['out']
+
+
+def test_a_killed_runs_temporary_folder_is_removed_by_the_next_run(model, media, tmp_path):
+    out = tmp_path / 'out'
+    stale = make_work_folder(str(out))  # what a killed run leaves, with its marker
+    (tmp_path / stale / 'masks').mkdir()
+    dead = subprocess.run([sys.executable, '-c', 'import os; print(os.getpid())'],
+                          capture_output=True, text=True).stdout.strip()
+    (tmp_path / stale / MARKER).write_text(dead)  # its process has ended
+    users = tmp_path / '.out.incomplete-mine'  # same pattern, no marker: not ours
+    users.mkdir()
+    with pytest.warns(UserWarning, match='removed .*the temporary folder of an earlier run'):
+        segment_video(model, frames_inputs(media), str(out), overlay=False, progress=False)
+    assert sorted(os.listdir(tmp_path)) == ['.out.incomplete-mine', 'out']
+    assert MARKER not in os.listdir(out)
 
 
 def _umask():

@@ -41,8 +41,10 @@ copies it from an mmengine checkpoint's ``meta.dataset_meta``); without it the n
 No partial or mixed outputs: :func:`segment_video` writes into a temporary folder
 ``.{name}.incomplete-XXXXXX`` next to ``out_dir`` and moves it to ``out_dir`` only when every
 output is written; on an error it deletes that folder (only a killed process leaves it, under
-that name). A non-empty ``out_dir`` is refused unless ``overwrite=True``, which replaces the
-previous run's outputs (:data:`RUN_OUTPUTS`) at the end of a successful run; a folder holding
+that name, and the next run removes it: :mod:`.output_folder`). A non-empty ``out_dir`` is
+refused unless ``overwrite=True``, which replaces the previous run's outputs at the end of a
+successful run, and only when every file in ``out_dir`` is one that run wrote, unchanged (the
+manifest ``.transavs-infer-manifest.json`` lists them with their sha256); a folder holding
 anything else is never cleared (:func:`check_out_dir`).
 """
 import itertools
@@ -51,7 +53,6 @@ import os
 import os.path as osp
 import shutil
 import sys
-import tempfile
 import warnings
 from dataclasses import dataclass
 from typing import Iterator, List, Optional, Sequence, Tuple
@@ -65,6 +66,14 @@ from ..datasets.transforms.vggish_frontend import MIN_EXAMPLE_SAMPLES, VGGISH_SA
 from ..evaluation.mask_io import write_palette_png, write_prob_png
 from ..visualization import class_style, draw_legend, overlay_labels, overlay_mask
 from .inference import inference_avs
+from .output_folder import (
+    MANIFEST,
+    make_work_folder,
+    release_work_folder,
+    remove_stale_work_folders,
+    unowned_entries,
+    write_manifest,
+)
 from .video import OverlayWriter, iter_video_frames, list_frame_files, probe_video, sample_times
 
 __all__ = [
@@ -167,7 +176,8 @@ def check_out_dir(out_dir: str, overwrite: bool = False) -> None:
 
     Raises:
         FileExistsError: ``out_dir`` is a file; or a non-empty folder and not ``overwrite``;
-            or (``overwrite``) it holds entries that :func:`segment_video` does not write.
+            or (``overwrite``) it has no manifest of an earlier run, or holds files that the
+            manifest does not list or whose content changed (they are named).
     """
     if not osp.exists(out_dir):
         return
@@ -181,13 +191,19 @@ def check_out_dir(out_dir: str, overwrite: bool = False) -> None:
             f'--out folder {out_dir} is not empty ({", ".join(entries[:5])}'
             f'{", ..." if len(entries) > 5 else ""}); give an empty or new folder, or '
             '--overwrite to replace the outputs of an earlier run')
-    foreign = [e for e in entries if e not in RUN_OUTPUTS]
-    if foreign:
+    has_manifest, unowned = unowned_entries(out_dir)
+    if not has_manifest:
         raise FileExistsError(
-            f'--out folder {out_dir} holds files that infer.py does not write '
-            f'({", ".join(foreign[:5])}{", ..." if len(foreign) > 5 else ""}); '
-            '--overwrite only replaces an earlier run\'s outputs '
-            f'({", ".join(RUN_OUTPUTS)}): choose another --out')
+            f'--out folder {out_dir} holds no record of an earlier infer.py run ({MANIFEST}); '
+            '--overwrite replaces only what infer.py wrote there, so nothing was touched: '
+            'choose another --out')
+    if unowned:
+        raise FileExistsError(
+            f'--out folder {out_dir} holds files that an earlier infer.py run did not write '
+            f'or that changed since ({", ".join(unowned[:5])}'
+            f'{f", ... ({len(unowned) - 5} more)" if len(unowned) > 5 else ""}); '
+            '--overwrite replaces only an earlier run\'s unchanged outputs, so nothing was '
+            'touched: move them away or choose another --out')
 
 
 def _move_into_place(tmp_dir: str, out_dir: str) -> None:
@@ -195,8 +211,7 @@ def _move_into_place(tmp_dir: str, out_dir: str) -> None:
     old = None
     if osp.isdir(out_dir):
         if os.listdir(out_dir):
-            old = tempfile.mkdtemp(prefix=f'.{osp.basename(out_dir)}.old-',
-                                   dir=osp.dirname(out_dir))
+            old = make_work_folder(out_dir, 'old-')
             os.replace(out_dir, osp.join(old, 'out'))
         else:
             os.rmdir(out_dir)
@@ -236,13 +251,17 @@ def segment_video(model: nn.Module, inputs: VideoInputs, out_dir: str, overlay: 
     check_out_dir(out_dir, overwrite)
     parent = osp.dirname(out_dir)
     os.makedirs(parent, exist_ok=True)
-    tmp_dir = tempfile.mkdtemp(prefix=f'.{osp.basename(out_dir)}.incomplete-', dir=parent)
+    for path in remove_stale_work_folders(out_dir):
+        warnings.warn(f'removed {path}, the temporary folder of an earlier run that was killed')
+    tmp_dir = make_work_folder(out_dir)
     try:
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp_dir, 0o777 & ~umask)  # mkdtemp's 0700 -> as os.makedirs would create
         summary = _segment_into(model, inputs, tmp_dir, overlay, info, progress)
+        write_manifest(tmp_dir)
         check_out_dir(out_dir, overwrite)  # nothing else wrote there in the meantime
+        release_work_folder(tmp_dir)
         _move_into_place(tmp_dir, out_dir)
     except BaseException:
         shutil.rmtree(tmp_dir, ignore_errors=True)
