@@ -83,6 +83,7 @@ BUILD_ARGS = {
         'AVSCheckpointHook': dict(interval=1),
         'NonFiniteLossHook': dict(),
         'ClassCountCheckHook': dict(),
+        'StopSignalHook': dict(),
     },
     'TASK_UTILS': {},
     'VISUALIZERS': {'AVSLocalVisualizer': dict(name='registry_test_visualizer')},

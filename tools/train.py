@@ -20,6 +20,7 @@ from projects.transavs.engine import (
     CorruptCheckpointError,
     NonFiniteCheckpointError,
     NonFiniteLossError,
+    TrainingInterrupted,
     build_runner,
     close_distributed,
     load_run_config,
@@ -106,3 +107,6 @@ if __name__ == '__main__':
     except (CheckpointMismatchError, CorruptCheckpointError, NonFiniteCheckpointError,
             NonFiniteLossError, FileNotFoundError) as error:
         sys.exit(f'train.py: error: {error}')
+    except TrainingInterrupted as stop:
+        print(f'train.py: {stop}', file=sys.stderr)
+        sys.exit(128 + stop.signum)

@@ -262,3 +262,29 @@ def test_copied_work_dir_resumes_its_own_checkpoint(tmp_path):
     with pytest.raises(FileNotFoundError, match=r'outside this work_dir .* there is no '
                        r'iter_4.pth here: resuming from it would continue another run'):
         train_toy(bare, max_iters=6, resume=True)
+
+
+def test_sigterm_saves_a_checkpoint_and_stops(tmp_path):
+    """SIGTERM during iteration 3: the iteration finishes, iter_3.pth is saved (and named in
+    last_checkpoint), training stops; --resume continues from it."""
+    from mmengine.hooks import Hook
+
+    from projects.transavs.engine import TrainingInterrupted
+
+    class _Preempt(Hook):
+        priority = 'NORMAL'
+
+        def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+            if runner.iter + 1 == 3:
+                os.kill(os.getpid(), signal.SIGTERM)
+
+    work = str(tmp_path / 'work')
+    with pytest.raises(TrainingInterrupted, match=r'stopped by SIGTERM after iteration 3: saved '
+                       r'.*iter_3.pth; tools/train.py CONFIG --resume') as stop:
+        train_toy(work, max_iters=8, custom_hooks=[_Preempt(), dict(type='StopSignalHook')])
+    assert stop.value.signum == signal.SIGTERM
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # handlers restored
+    with open(osp.join(work, 'last_checkpoint')) as f:
+        assert f.read().strip().endswith('iter_3.pth')
+    resumed = train_toy(work, max_iters=8, resume=True)
+    assert resumed.iter == 8

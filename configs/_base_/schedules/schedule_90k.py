@@ -45,7 +45,9 @@ default_hooks = dict(
     # a NaN / infinite loss or gradient norm stops training before anything is saved
     non_finite=dict(type='NonFiniteLossHook'),
     # the model's num_classes must be the data sets' (checked before training / testing)
-    class_count=dict(type='ClassCountCheckHook'))
+    class_count=dict(type='ClassCountCheckHook'),
+    # SIGTERM (pre-emption) or Ctrl-C: finish the iteration, save a checkpoint, stop
+    stop_signal=dict(type='StopSignalHook'))
 custom_hooks = [
     # eq. 18: delta1 = delta2 = 0.55 + 0.1 / 18 * floor(iter / 5000)
     dict(type='ConfidenceThresholdHook', a=0.55, b=0.65, n_iter=5000, num_steps=18)

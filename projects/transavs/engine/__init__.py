@@ -17,6 +17,8 @@ from .hooks import (
                     ConfidenceThresholdHook,
                     NonFiniteLossError,
                     NonFiniteLossHook,
+                    StopSignalHook,
+                    TrainingInterrupted,
                     confidence_threshold,
 )
 from .publish import plain_meta, publish_checkpoint, published_name
@@ -40,7 +42,8 @@ __all__ = [
     'register_atomic_local_backend', 'remove_orphan_temporaries', 'AVSRunner',
     'AVSCheckpointHook', 'CPUAmpOptimWrapper',
     'ConfidenceThresholdHook', 'confidence_threshold', 'NonFiniteLossError',
-    'NonFiniteLossHook', 'RUNNER_KEYS', 'check_config_keys', 'base_referrer', 'read_config',
+    'NonFiniteLossHook', 'StopSignalHook', 'TrainingInterrupted', 'RUNNER_KEYS',
+    'check_config_keys', 'base_referrer', 'read_config',
     'CPUDistributedDataParallel', 'prepare_distributed_config', 'build_runner',
     'close_distributed',
     'load_run_config', 'parse_run_args', 'RobustnessTestLoop', 'negative_loader_cfg',
