@@ -68,13 +68,15 @@ class NonFiniteLossHook(Hook):
                          batch_idx: int,
                          data_batch: Optional[dict] = None,
                          outputs: Optional[dict] = None) -> None:
-        terms = {k: v for k, v in (outputs or {}).items() if 'loss' in k}
-        values = [v.detach().float().reshape(-1) if isinstance(v, torch.Tensor) else
-                  torch.tensor([float(v)]) for v in terms.values() if _is_number(v)]
-        bad = []
-        if values and not bool(torch.isfinite(torch.cat([v.cpu() for v in values])).all()):
-            bad = [(k, v) for k, v in terms.items()
-                   if _is_number(v) and not math.isfinite(_as_float(v))]
+        terms = {k: v for k, v in (outputs or {}).items() if 'loss' in k and _is_number(v)}
+        tensors = [v.detach().float().reshape(-1) for v in terms.values()
+                   if isinstance(v, torch.Tensor)]
+        finite = all(math.isfinite(float(v)) for v in terms.values()
+                     if not isinstance(v, torch.Tensor))
+        if tensors and finite:  # one host synchronisation for all tensor terms
+            finite = bool(torch.isfinite(torch.cat(tensors)).all())
+        bad = [] if finite else [(k, v) for k, v in terms.items()
+                                 if not math.isfinite(_as_float(v))]
         # fp16 AMP's loss scaler meets infinite gradients by design (it skips that step and
         # lowers the scale): the gradient norm says nothing there
         scaled = getattr(getattr(runner, 'optim_wrapper', None), 'loss_scaler', None)
