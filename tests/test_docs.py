@@ -18,7 +18,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / 'README.md'
-README_MAX_LINES = 160
+#: A front page, not a manual (mmseg project READMEs run 100-200 lines).
+README_MAX_LINES = 200
 
 
 def doc_files() -> List[Path]:

@@ -89,3 +89,21 @@ def read_test_metrics(work_dir):
                 if 'mJ' in data:
                     return data
     raise FileNotFoundError(f'no metrics json under {work_dir}')
+
+
+def run_on_small_disk(script, mount_point, size='64m', timeout=600):
+    """Runs the shell ``script`` with a ``size`` tmpfs mounted at ``mount_point``: a real file
+    system that fills up, in a private user + mount namespace (no root needed, nothing mounted
+    outside). Files on it are gone afterwards: ``script`` copies out what a test inspects.
+    Skips the test where the kernel does not allow unprivileged namespaces."""
+    import pytest
+    probe = subprocess.run(['unshare', '--user', '--map-root-user', '--mount', 'sh', '-c',
+                            f'mount -t tmpfs -o size=4k tmpfs {mount_point}'],
+                           capture_output=True, text=True)
+    if probe.returncode != 0:
+        pytest.skip(f'cannot mount a small tmpfs in a user namespace: {probe.stderr.strip()}')
+    env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
+    env.update(OMP_NUM_THREADS='1')
+    return subprocess.run(['unshare', '--user', '--map-root-user', '--mount', 'sh', '-c',
+                           f'mount -t tmpfs -o size={size} tmpfs {mount_point} && {script}'],
+                          env=env, capture_output=True, text=True, timeout=timeout)

@@ -66,6 +66,7 @@ from mmengine.config import DictAction
 
 from projects.transavs.apis import init_model, open_video_inputs, segment_video
 from projects.transavs.apis.video_inference import check_out_dir
+from projects.transavs.utils import DiskFullError
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -127,5 +128,5 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
 if __name__ == '__main__':
     try:
         main()
-    except (FileNotFoundError, FileExistsError, ValueError) as error:
+    except (FileNotFoundError, FileExistsError, ValueError, DiskFullError) as error:
         sys.exit(f'infer.py: error: {error}')

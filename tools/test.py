@@ -15,6 +15,7 @@ import projects.transavs  # noqa: F401  (registers the modules)
 from projects.transavs.datasets.transforms import NEGATIVE_CONDITIONS
 from projects.transavs.engine import (
     CheckpointMismatchError,
+    ConfigOptionError,
     CorruptCheckpointError,
     NonFiniteCheckpointError,
     build_runner,
@@ -144,6 +145,7 @@ def main(argv=None):
 if __name__ == '__main__':
     try:
         main()
-    except (CheckpointMismatchError, CorruptCheckpointError, NonFiniteCheckpointError,
+    except (CheckpointMismatchError, ConfigOptionError, CorruptCheckpointError,
+            NonFiniteCheckpointError,
             FileNotFoundError) as error:
         sys.exit(f'test.py: error: {error}')

@@ -17,7 +17,9 @@ from mmengine.logging import print_log
 import projects.transavs  # noqa: F401  (registers the modules)
 from projects.transavs.engine import (
     CheckpointMismatchError,
+    ConfigOptionError,
     CorruptCheckpointError,
+    DataLoaderWorkerDied,
     NonFiniteCheckpointError,
     NonFiniteLossError,
     TrainingInterrupted,
@@ -28,6 +30,7 @@ from projects.transavs.engine import (
 )
 from projects.transavs.engine.run_config import enable_model_compile
 from projects.transavs.models.segmentors import COMPILE_MODES
+from projects.transavs.utils import DiskFullError
 
 
 def parse_args(argv=None):
@@ -104,8 +107,10 @@ def main(argv=None):
 if __name__ == '__main__':
     try:
         main()
-    except (CheckpointMismatchError, CorruptCheckpointError, NonFiniteCheckpointError,
-            NonFiniteLossError, FileNotFoundError) as error:
+    except (CheckpointMismatchError, ConfigOptionError, CorruptCheckpointError,
+            NonFiniteCheckpointError,
+            NonFiniteLossError, FileNotFoundError, DiskFullError,
+            DataLoaderWorkerDied) as error:
         sys.exit(f'train.py: error: {error}')
     except TrainingInterrupted as stop:
         print(f'train.py: {stop}', file=sys.stderr)

@@ -62,3 +62,28 @@ def test_error_names_the_keys_and_how_to_silence(tmp_path):
     assert "'val_evalutor' (did you mean 'val_evaluator'?)" in message
     assert 'wav_test_pipeline' not in message and 's4_train_dataloader' not in message
     assert 'start its name with "_"' in message
+
+
+def test_hook_and_metric_options_are_checked_before_the_run(repo_root):
+    """Misspelt options of hooks and metrics fail when the config is loaded (the evaluator would
+    otherwise be built only when training starts), naming the config key and the option meant;
+    every shipped config passes."""
+    import glob
+    import os.path as osp
+
+    from projects.transavs.engine import ConfigOptionError, load_run_config
+    for path in sorted(glob.glob(osp.join(repo_root, 'configs', '*.py'))):
+        load_run_config(path)
+    config = osp.join(repo_root, 'configs', 'transavs_tiny_avss.py')
+    with pytest.raises(ConfigOptionError) as info:
+        load_run_config(config, {'default_hooks.logger.intervl': 1,
+                                 'val_evaluator.num_tresholds': 3,
+                                 'custom_hooks': [dict(type='ConfidenceThresholdHook',
+                                                       n_iters=4)],
+                                 'default_hooks.timer.priority': 'LOW'})
+    message = str(info.value)
+    assert message.startswith(f'{config}: default_hooks.logger.intervl: LoggerHook has no '
+                              "option 'intervl' (did you mean 'interval'?); it takes interval,")
+    assert "custom_hooks[0].n_iters: ConfidenceThresholdHook has no option 'n_iters' (did you " \
+           "mean 'n_iter'?)" in message
+    assert 'val_evaluator.num_tresholds: ' in message and 'priority' not in message

@@ -64,6 +64,7 @@ from torch import nn
 from ..datasets.transforms import LoadAudioWaveform, read_image
 from ..datasets.transforms.vggish_frontend import MIN_EXAMPLE_SAMPLES, VGGISH_SAMPLE_RATE
 from ..evaluation.mask_io import write_palette_png, write_prob_png
+from ..utils.disk_space import DiskFullError, disk_full_error, is_disk_full
 from ..visualization import class_style, draw_legend, overlay_labels, overlay_mask
 from .inference import inference_avs
 from .output_folder import (
@@ -246,6 +247,8 @@ def segment_video(model: nn.Module, inputs: VideoInputs, out_dir: str, overlay: 
 
     Raises:
         FileExistsError: ``out_dir`` may not be written (:func:`check_out_dir`).
+        DiskFullError: the disk filled (``out_dir`` unchanged; the message names it, what had
+            been written and the space free).
     """
     out_dir = osp.abspath(out_dir)
     check_out_dir(out_dir, overwrite)
@@ -263,10 +266,27 @@ def segment_video(model: nn.Module, inputs: VideoInputs, out_dir: str, overlay: 
         check_out_dir(out_dir, overwrite)  # nothing else wrote there in the meantime
         release_work_folder(tmp_dir)
         _move_into_place(tmp_dir, out_dir)
-    except BaseException:
+    except BaseException as error:
+        written = _folder_bytes(tmp_dir) if is_disk_full(error) else 0
         shutil.rmtree(tmp_dir, ignore_errors=True)
+        if is_disk_full(error) and not isinstance(error, DiskFullError):
+            # after the removal, so that the free space reported is what the user has
+            raise disk_full_error(out_dir, what='writing the outputs to',
+                                  written=written) from error
         raise
     return summary
+
+
+def _folder_bytes(folder: str) -> int:
+    """The bytes of the files under ``folder``."""
+    total = 0
+    for dirpath, _, names in os.walk(folder):
+        for name in names:
+            try:
+                total += osp.getsize(osp.join(dirpath, name))
+            except OSError:
+                pass
+    return total
 
 
 def _segment_into(model: nn.Module, inputs: VideoInputs, out_dir: str, overlay: bool,

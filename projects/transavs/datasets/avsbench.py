@@ -9,6 +9,7 @@ from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
 from . import avsbench_layout as layout
+from .loading_tracker import LoadingTrackerMixin
 
 __all__ = ['AVSBenchDataset']
 
@@ -18,7 +19,7 @@ _CHECKABLE_KEYS = ('frame_paths', 'mask_paths', 'audio_path', 'log_mel_path',
 _DEFAULT_CHECKED_KEYS = ('frame_paths', 'mask_paths', 'audio_path', 'log_mel_path')
 
 
-class AVSBenchDataset(BaseDataset):
+class AVSBenchDataset(LoadingTrackerMixin, BaseDataset):
     """Base of the AVSBench v1 clip datasets (S4, MS3).
 
     Reads the subset's meta CSV the way the official AVSBench code does: the video name is

@@ -11,13 +11,14 @@ from mmengine.logging import print_log
 from mmseg.registry import DATASETS
 
 from . import avsbench_semantic_layout as layout
+from .loading_tracker import LoadingTrackerMixin
 from .semantic_palette import bit_palette, read_label_index
 
 __all__ = ['AVSBenchSemanticDataset']
 
 
 @DATASETS.register_module()
-class AVSBenchSemanticDataset(BaseDataset):
+class AVSBenchSemanticDataset(LoadingTrackerMixin, BaseDataset):
     """AVSBench-semantic: ``v1s`` (S4 videos), ``v1m`` (MS3) and ``v2`` clips with 71 classes.
 
     Reads the official release as it is (layout: :mod:`.avsbench_semantic_layout`):

@@ -26,6 +26,8 @@ import mmengine
 from mmengine.fileio import LocalBackend, register_backend
 from mmengine.fileio.backends import backends
 
+from ..utils.disk_space import explain_disk_full
+
 __all__ = ['ATOMIC_LOCAL_BACKEND', 'AtomicLocalBackend', 'atomic_write_bytes',
            'register_atomic_local_backend', 'remove_orphan_temporaries']
 
@@ -86,24 +88,30 @@ def atomic_write_bytes(data: bytes, filepath: Union[str, Path]) -> None:
     Args:
         data (bytes): the content.
         filepath (str | Path): the target; its folder is created if needed.
+
+    Raises:
+        DiskFullError: the disk (or quota) is full; names the file, its size and the space
+            free (the temporary file removed, the old ``filepath`` untouched).
     """
     filepath = str(filepath)
     folder = osp.dirname(osp.abspath(filepath))
     mmengine.mkdir_or_exist(folder)
-    fd, tmp = tempfile.mkstemp(prefix=f'.{osp.basename(filepath)}.', suffix='.tmp',
-                               dir=folder)
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            if hasattr(os, 'fchmod'):
-                os.fchmod(f.fileno(), 0o666 & ~_current_umask())
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, filepath)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
+    # A full disk is named with the file and the sizes, after the partial file is removed.
+    with explain_disk_full(filepath, len(data)):
+        fd, tmp = tempfile.mkstemp(prefix=f'.{osp.basename(filepath)}.', suffix='.tmp',
+                                   dir=folder)
+        try:
+            with os.fdopen(fd, 'wb') as f:
+                if hasattr(os, 'fchmod'):
+                    os.fchmod(f.fileno(), 0o666 & ~_current_umask())
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, filepath)
+        except BaseException:
+            if osp.exists(tmp):
+                os.remove(tmp)
+            raise
 
 
 class AtomicLocalBackend(LocalBackend):

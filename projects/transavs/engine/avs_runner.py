@@ -18,6 +18,12 @@ changes, for this runner only (nothing is switched process-wide):
 - every plain ``CheckpointHook`` becomes an
   :class:`~projects.transavs.engine.hooks.AVSCheckpointHook`: old checkpoints are deleted only
   after the new one and ``last_checkpoint`` (written atomically) are complete;
+- a full disk during training (a checkpoint, ``last_checkpoint``, a log) stops the run with a
+  :class:`~projects.transavs.utils.DiskFullError` naming the file (or the work_dir where
+  mmengine's writer does not say), the space needed where known and the space free, also in
+  the work_dir's log; a killed DataLoader worker with a
+  :class:`~projects.transavs.engine.DataLoaderWorkerDied` naming the clip it was loading;
+  both say how to resume;
 - ``--resume`` without a file (``resume=True``) takes ``last_checkpoint`` when it names a
   complete checkpoint, else (empty, missing, naming a deleted or corrupt file) the newest
   loadable ``iter_*.pth`` / ``epoch_*.pth`` on disk, with a WARNING naming what was skipped.
@@ -33,6 +39,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 from mmseg.registry import RUNNERS
 
+from ..utils.disk_space import DiskFullError, disk_full_error, is_disk_full
 from .atomic_local_backend import ATOMIC_LOCAL_BACKEND, register_atomic_local_backend
 from .hooks.avs_checkpoint_hook import AVSCheckpointHook
 from .safe_checkpoint import (
@@ -42,6 +49,7 @@ from .safe_checkpoint import (
     load_state_dict_checked,
     safe_torch_load,
 )
+from .worker_failure import explain_worker_death
 
 #: The names CheckpointHook gives checkpoints (``filename_tmpl`` ``iter_{}.pth`` / ``epoch_{}``).
 CHECKPOINT_NAME = re.compile(r'^(iter|epoch)_(\d+)\.pth$')
@@ -274,3 +282,43 @@ class AVSRunner(Runner):
             backend_args = dict(backend=ATOMIC_LOCAL_BACKEND)
         super().save_checkpoint(out_dir, filename, file_client_args, save_optimizer,
                                 save_param_scheduler, meta, by_epoch, backend_args)
+
+    def train(self) -> torch.nn.Module:
+        """mmengine's ``train``; a full disk and a killed DataLoader worker are explained.
+
+        Raises:
+            DiskFullError: the disk filled (the file, sizes and how to resume; logged too).
+            DataLoaderWorkerDied: a DataLoader worker died (the clip, the likely cause and
+                how to resume; logged too).
+        """
+        try:
+            return super().train()
+        except OSError as error:
+            if not is_disk_full(error):
+                raise
+            explained = error if isinstance(error, DiskFullError) else disk_full_error(
+                self.work_dir, what='writing into')
+            explained.args = (f'{explained.args[0]}. {self.resume_hint()}',)
+            self.logger.error(str(explained))
+            if explained is error:
+                raise
+            raise explained from error
+        except RuntimeError as error:
+            died = explain_worker_death(error, self.resume_hint())
+            if died is None:
+                raise
+            self.logger.error(str(died))
+            raise died from error
+
+    def resume_hint(self) -> str:
+        """Where the run's newest checkpoint is and the command that continues from it."""
+        config = getattr(self.cfg, 'filename', None) or 'CONFIG'
+        command = f'python tools/train.py {config} --work-dir {self.work_dir} --resume'
+        pointer = osp.join(self.work_dir, 'last_checkpoint')
+        newest = None
+        if osp.isfile(pointer):
+            with open(pointer) as f:
+                newest = f.read().strip() or None
+        if newest is None:
+            return f'No checkpoint was saved yet; start again with: {command[:-9]}'
+        return f'The newest checkpoint is {newest}; continue with: {command}'

@@ -18,12 +18,21 @@ A helper variable that is still reported is silenced by starting its name with `
 (``_val_cgf = ...``): such names are never checked. mmengine keeps single-underscore
 top-level names in the config (it drops only ``__`` names) and the runner ignores them, so the
 variable can still be used in the config file.
+
+:func:`check_component_options` checks the options of every hook (``default_hooks``,
+``custom_hooks``) and evaluator metric (``val_evaluator``, ``test_evaluator``) against the
+arguments its class takes, before anything is built: mmengine builds the evaluator only when
+training starts and some hooks accept any keyword and fail at first use.
 """
-from typing import Iterable, List, Optional
+import difflib
+import inspect
+from typing import Any, Iterable, Iterator, List, Optional, Tuple
 
 from mmengine.config import Config
+from mmseg.registry import HOOKS, METRICS
 
-__all__ = ['RUNNER_KEYS', 'check_config_keys', 'near_miss']
+__all__ = ['RUNNER_KEYS', 'ConfigOptionError', 'check_component_options', 'check_config_keys',
+           'near_miss']
 
 #: Top-level keys that mmengine's ``Runner.from_cfg`` and the mmseg tools read
 #: (``vis_backends`` is not one: the runner reads ``visualizer``, and mmseg's runtime configs
@@ -114,3 +123,59 @@ def check_config_keys(cfg: Config, known: Iterable[str] = RUNNER_KEYS) -> None:
                        f'{", ".join(problems)}; the runner would ignore them. Fix the '
                        'spelling, or if it is a helper variable of the config, rename it or '
                        'start its name with "_" (e.g. "_name"), which the check skips.')
+
+
+class ConfigOptionError(ValueError):
+    """A hook or metric in the config has an option its class does not take."""
+
+
+def _components(cfg: Config) -> Iterator[Tuple[str, Any, Any]]:
+    """``(config key, registry, component config)`` for each hook and metric config."""
+    for name, hook in (cfg.get('default_hooks') or {}).items():
+        yield f'default_hooks.{name}', HOOKS, hook
+    for i, hook in enumerate(cfg.get('custom_hooks') or []):
+        yield f'custom_hooks[{i}]', HOOKS, hook
+    for key in ('val_evaluator', 'test_evaluator'):
+        evaluator = cfg.get(key)
+        if isinstance(evaluator, dict) and 'metrics' in evaluator:
+            key, evaluator = f'{key}.metrics', evaluator['metrics']
+        if isinstance(evaluator, (list, tuple)):
+            for i, metric in enumerate(evaluator):
+                yield f'{key}[{i}]', METRICS, metric
+        elif evaluator is not None:
+            yield key, METRICS, evaluator
+
+
+def check_component_options(cfg: Config) -> None:
+    """Refuses hook and metric options that their classes do not take, naming the config key.
+
+    A class whose ``__init__`` takes ``**kwargs`` is not checked here (it checks its own, as
+    ``AVSCheckpointHook`` does, or passes them on); an unknown ``type`` is left to the
+    registry's own error.
+
+    Raises:
+        ConfigOptionError: naming the config file, each key and option, the closest option
+            the class takes, and the options it takes.
+    """
+    problems: List[str] = []
+    for key, registry, component in _components(cfg):
+        if not isinstance(component, dict) or 'type' not in component:
+            continue
+        kind = component['type']
+        cls = kind if inspect.isclass(kind) else registry.get(kind)
+        if cls is None:
+            continue
+        params = inspect.signature(cls.__init__).parameters
+        if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+            continue
+        known = [name for name in params if name != 'self']
+        allowed = set(known) | {'type'} | ({'priority'} if registry is HOOKS else set())
+        for option in component:
+            if option in allowed:
+                continue
+            close = difflib.get_close_matches(option, known, n=1)
+            hint = f' (did you mean {close[0]!r}?)' if close else ''
+            problems.append(f'{key}.{option}: {cls.__name__} has no option {option!r}{hint}; '
+                            f'it takes {", ".join(known) or "none"}')
+    if problems:
+        raise ConfigOptionError(f'{cfg.filename}: ' + '; '.join(problems))

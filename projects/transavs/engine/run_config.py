@@ -8,7 +8,7 @@ from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from .config_check import check_config_keys
+from .config_check import check_component_options, check_config_keys
 from .config_file import read_config
 from .distributed import prepare_distributed_config
 
@@ -37,6 +37,7 @@ def load_run_config(config: str,
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     check_config_keys(cfg)
+    check_component_options(cfg)
     cfg.launcher = launcher
     if work_dir is not None:
         cfg.work_dir = work_dir

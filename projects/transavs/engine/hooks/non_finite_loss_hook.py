@@ -27,6 +27,8 @@ from mmengine.dist import all_reduce, get_world_size
 from mmengine.hooks import Hook
 from mmseg.registry import HOOKS
 
+from ...datasets.loading_tracker import clip_label
+
 __all__ = ['NonFiniteLossError', 'NonFiniteLossHook', 'batch_clip_names']
 
 #: How many clip names an error message lists.
@@ -40,13 +42,8 @@ class NonFiniteLossError(FloatingPointError):
 def batch_clip_names(data_batch: Any) -> List[str]:
     """The clips of a training batch, ``subset/video_name`` where the metainfo has them."""
     samples = data_batch.get('data_samples', []) if isinstance(data_batch, dict) else []
-    names = []
-    for index, sample in enumerate(samples or []):
-        meta = getattr(sample, 'metainfo', {}) or {}
-        name = meta.get('video_name') or meta.get('uid') or f'#{index} (no video_name)'
-        subset = meta.get('subset')
-        names.append(f'{subset}/{name}' if subset else str(name))
-    return names
+    return [clip_label(getattr(sample, 'metainfo', {}) or {}, index)
+            for index, sample in enumerate(samples or [])]
 
 
 @HOOKS.register_module()
