@@ -31,6 +31,12 @@ Usage::
     python tools/benchmark.py configs/transavs_tiny_s4.py --device cpu --batch-clips 1
     python tools/benchmark.py configs/transavs_tiny_s4.py --device cpu --compile \
         [--cfg-options model.decode_head.criterion.gt_instances=semantic]
+    python tools/benchmark.py configs/transavs_r50_s4.py --onnx [--compile] [--threads 2]
+
+``--onnx`` instead times inference of one clip (``T`` frames, random weights) on PyTorch eager,
+(with ``--compile``) PyTorch compiled and ONNX Runtime's CPU provider in the same process on
+the same inputs (``projects.transavs.benchmark.benchmark_inference_backends``; needs the deploy
+extra).
 """
 import argparse
 import json
@@ -49,6 +55,7 @@ from projects.transavs.benchmark import (
     COMPILE_MODES,
     SpeedOptions,
     benchmark_frame_size,
+    benchmark_inference_backends,
     benchmark_model,
 )
 
@@ -80,6 +87,12 @@ def parse_args(argv=None):
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings (key=value), e.g. '
                         'model.decode_head.criterion.gt_instances=semantic')
+    parser.add_argument('--onnx', action='store_true',
+                        help='time inference of one clip on PyTorch eager (and compiled with '
+                        '--compile) and ONNX Runtime (CPU) instead of training')
+    parser.add_argument('--threads', type=int, default=None,
+                        help='with --onnx: threads of PyTorch and ONNX Runtime (default: '
+                        'torch\'s)')
     parser.add_argument('--json', help='also write the results here')
     return parser.parse_args(argv)
 
@@ -94,6 +107,8 @@ def main(argv=None):
         cfg.merge_from_dict(args.cfg_options)
     device = args.device
     size = benchmark_frame_size(cfg, args.size)
+    if args.onnx:
+        return onnx_main(args, cfg, size)
     frames = cfg.model.decode_head.get('clip_seconds', 5)
     options = SpeedOptions(amp=args.amp, compile=args.compile, compile_mode=args.compile_mode,
                            compile_backend=args.compile_backend,
@@ -151,6 +166,29 @@ def main(argv=None):
                            compile_mode=args.compile_mode if args.compile else None,
                            compile_backend=args.compile_backend if args.compile else None,
                            cfg_options=args.cfg_options, results=results), f, indent=2)
+    return results
+
+
+def onnx_main(args, cfg, size):
+    """``--onnx``: inference on PyTorch eager / compiled and ONNX Runtime, one table."""
+    threads = args.threads or torch.get_num_threads()
+    results = benchmark_inference_backends(cfg, size, threads=threads, iters=args.iters,
+                                           warmup=args.warmup, compiled=args.compile)
+    frames = cfg.model.decode_head.get('clip_seconds', 5)
+    print(f'\n{osp.basename(args.config)} on CPU, {threads} thread(s), 1 clip x {frames} '
+          f'frames at {size[0]}x{size[1]}, inference (frames in, eq. 14-15 maps out)')
+    table = PrettyTable(['backend', 'frames/s', 'ms / clip', 'vs eager', 'notes'])
+    for r in results:
+        notes = (f'export {r["export_s"]:.1f} s, {r["onnx_mib"]:.0f} MiB, opset {r["opset"]}'
+                 if 'export_s' in r else
+                 f'first call {r["compile_s"]:.0f} s' if 'compile_s' in r else '')
+        table.add_row([r['backend'], f'{r["frames_per_s"]:.2f}', f'{r["ms_per_clip"]:.0f}',
+                       f'{r["speedup"]:.2f}x', notes])
+    print(table)
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump(dict(config=args.config, device='CPU', threads=threads, size=size,
+                           frames=frames, results=results), f, indent=2)
     return results
 
 

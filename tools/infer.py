@@ -5,6 +5,7 @@ Examples::
     python tools/infer.py configs/transavs_r50_s4.py iter_90000.pth --video clip.mp4 --out out/
     python tools/infer.py CONFIG CKPT --video clip.mp4 --fps 25 --out out/
     python tools/infer.py CONFIG CKPT --frames frames/ --audio clip.wav --out out/ --no-video
+    python tools/infer.py CONFIG --onnx model.onnx --video clip.mp4 --out out/  # ONNX Runtime
 
 Sampling. AVSBench shows the model one frame per second, so by default one frame per second
 is segmented: the frame shown at ``t = k + 0.5`` s (``k = 0 .. floor(duration) - 1``, at least
@@ -73,7 +74,12 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Segment the sounding objects of a video (or frames + audio) with TransAVS')
     parser.add_argument('config', help='model config file')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('checkpoint', nargs='?', default=None,
+                        help='checkpoint file (not with --onnx)')
+    parser.add_argument('--onnx', default=None,
+                        help='run an exported model (tools/deploy/export_onnx.py) with ONNX '
+                        'Runtime on the CPU instead of a checkpoint; the config still gives '
+                        'the test pipeline')
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument('--video', help='a video file with an audio track (decoded with PyAV)')
     source.add_argument('--frames', help='a folder of frame images (natural order); needs '
@@ -100,6 +106,12 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         parser.error('--frames needs --audio FILE (the sound of the frames)')
     if args.video is not None and args.audio is not None:
         parser.error('--audio goes with --frames; --video uses the video\'s own audio track')
+    if (args.checkpoint is None) == (args.onnx is None):
+        parser.error('give a CHECKPOINT or --onnx FILE (one of them)')
+    if args.onnx is not None and args.partial_load:
+        parser.error('--partial-load loads checkpoints; an --onnx model is used as exported')
+    if args.onnx is not None and args.device not in (None, 'cpu'):
+        parser.error('--onnx runs on the CPU (ONNX Runtime\'s CPU provider); leave out --device')
     if args.fps is not None and not args.fps > 0:
         parser.error(f'--fps must be positive, got {args.fps}')
     return args
@@ -113,11 +125,16 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     check_out_dir(args.out, args.overwrite)
     inputs = open_video_inputs(video=args.video, frames_dir=args.frames, audio=args.audio,
                                fps=fps)
-    device = args.device or ('cuda:0' if torch.cuda.is_available() else 'cpu')
-    model = init_model(args.config, args.checkpoint, device=device,
-                       cfg_options=args.cfg_options, strict=not args.partial_load)
+    if args.onnx is not None:
+        from projects.transavs.deploy import init_onnx_model
+        model = init_onnx_model(args.onnx, args.config, cfg_options=args.cfg_options)
+    else:
+        device = args.device or ('cuda:0' if torch.cuda.is_available() else 'cpu')
+        model = init_model(args.config, args.checkpoint, device=device,
+                           cfg_options=args.cfg_options, strict=not args.partial_load)
     info = dict(config=args.config, checkpoint=args.checkpoint, video=args.video,
-                frames_dir=args.frames, audio=inputs.audio_path)
+                frames_dir=args.frames, audio=inputs.audio_path,
+                **({'onnx': args.onnx} if args.onnx else {}))
     summary = segment_video(model, inputs, args.out, overlay=not args.no_video, info=info,
                             overwrite=args.overwrite)
     print(f'{summary["num_frames"]} frames in {len(summary["windows"])} window(s) of '
@@ -128,5 +145,5 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
 if __name__ == '__main__':
     try:
         main()
-    except (FileNotFoundError, FileExistsError, ValueError, DiskFullError) as error:
+    except (FileNotFoundError, FileExistsError, ValueError, DiskFullError, ImportError) as error:
         sys.exit(f'infer.py: error: {error}')

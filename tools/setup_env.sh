@@ -36,7 +36,8 @@ if ! "$VENV/bin/python" -c "import mmcv, mmcv.ops" >/dev/null 2>&1; then
     MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-$(nproc)} \
         pip_install --no-build-isolation --no-deps -r requirements/mmcv.txt
 fi
-pip_install -r requirements/runtime.txt -r requirements/tests.txt
+# The deploy extra (ONNX export and ONNX Runtime) too: the suite tests it.
+pip_install -r requirements/runtime.txt -r requirements/tests.txt -r requirements/deploy.txt
 # The project itself, editable, without touching the pinned dependencies.
 pip_install --no-deps --no-build-isolation -e .
 

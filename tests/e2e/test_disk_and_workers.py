@@ -10,15 +10,13 @@ from tool_runs import ROOT, run_on_small_disk, run_tool, write_config
 
 from projects.transavs.engine import safe_torch_load
 
-HERE = osp.dirname(osp.abspath(__file__))
-
 
 def _fault_config(tmp_path, s4_root, extra):
     config = write_config(tmp_path / 'tiny.py', s4_root, max_iters=40, val_interval=1000,
                           ckpt_interval=1)
     with open(config, 'a') as f:
-        f.write("custom_imports = dict(imports=['fault_injection'], "
-                'allow_failed_imports=False)\n' + extra)
+        f.write("custom_imports = dict(imports=['projects.transavs', "
+                "'projects.transavs.testing.faults'], allow_failed_imports=False)\n" + extra)
     return config
 
 
@@ -31,7 +29,7 @@ def test_full_disk_during_training(s4_root, tmp_path):
         'after_iter=1, leave=0.5)]\n'))
     q = shlex.quote
     result = run_on_small_disk(
-        f'PYTHONPATH={q(HERE)} {q(sys.executable)} {q(osp.join(ROOT, "tools", "train.py"))} '
+        f'{q(sys.executable)} {q(osp.join(ROOT, "tools", "train.py"))} '
         f'{q(config)} --work-dir {q(str(work))} > {q(str(tmp_path / "out.txt"))} '
         f'2> {q(str(tmp_path / "err.txt"))}; echo $? > {q(str(tmp_path / "rc"))}; '
         f'rm {q(str(disk / "filler"))}; cp -a {q(str(work))} {q(str(tmp_path / "copy"))}',
@@ -64,8 +62,7 @@ def test_killed_dataloader_worker(s4_root, tmp_path):
         ' + train_pipeline\n'
         'train_dataloader.update(num_workers=1, persistent_workers=True, '
         'dataset=dict(data_root=data_root, pipeline=train_pipeline))\n'))
-    result = run_tool(['train.py', config, '--work-dir', str(work)], cwd=tmp_path,
-                      env_extra=dict(PYTHONPATH=HERE))
+    result = run_tool(['train.py', config, '--work-dir', str(work)], cwd=tmp_path)
     assert result.returncode == 1, result.stderr[-3000:]
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith('train.py: error: DataLoader worker (pid '), last

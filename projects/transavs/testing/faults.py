@@ -1,4 +1,6 @@
-"""Real faults for the tools, loaded by a test config's ``custom_imports`` (PYTHONPATH=here).
+"""Real faults, to check that a set-up survives them (this project's tests use them; so can a
+cluster's resume procedure). Loaded only on purpose, by a config's ``custom_imports =
+dict(imports=['projects.transavs.testing.faults'])``; they register into mmseg's registries.
 
 - ``KillOwnWorker``: a train-pipeline transform that SIGKILLs its own DataLoader worker (as the
   out-of-memory killer does) once ``trigger`` exists, so the kill comes after a checkpoint.
@@ -17,6 +19,8 @@ from torch.utils.data import get_worker_info
 
 @TRANSFORMS.register_module()
 class KillOwnWorker:
+    """Kills its own DataLoader worker process with SIGKILL once ``trigger`` (a path) exists;
+    outside a worker it does nothing."""
 
     def __init__(self, trigger):
         self.trigger = trigger
@@ -29,6 +33,8 @@ class KillOwnWorker:
 
 @HOOKS.register_module()
 class FillDiskHook(Hook):
+    """After iteration ``after_iter`` writes ``filler`` so that ``leave`` x the size of that
+    iteration's checkpoint stays free on the work_dir's file system (the user deletes it)."""
     priority = 'LOWEST'  # after the checkpoint hook has saved
 
     def __init__(self, filler, after_iter=1, leave=0.5):

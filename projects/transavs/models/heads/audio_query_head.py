@@ -70,7 +70,8 @@ class AudioQueryHead(BaseModule):
             ``num_classes`` defaults to the head's.
         train_cfg (dict, optional): the criterion's ``train_cfg`` (points, assigner).
         test_cfg (dict, optional): ``inference`` (``'eq14'`` or ``'threshold'``, see
-            :meth:`predict_by_feat`) and ``frame_chunk`` (frames upsampled at once).
+            :meth:`predict_by_feat`) and ``frame_chunk`` (frames upsampled at once; 0 or
+            less: all).
         init_cfg (dict, optional): initialisation config.
     """
 
@@ -362,30 +363,46 @@ class AudioQueryHead(BaseModule):
                              f'{rule!r}')
         probs = cls_logits.float().softmax(-1)  # eq. 8
         score, label = probs[..., :self.num_classes].max(-1)  # eq. 15: p_i(c_i), c_i; [F, N]
-        sounding = (label != 0)[..., None, None]  # [F, N, 1, 1]
-        chunk = max(1, int(self.test_cfg.get('frame_chunk', 8)))
+        sounding = label != 0  # [F, N]
+        # Scores split by the queries' classes before the per-pixel work: a query outside a
+        # set scores 0, which no pixel's maximum of the set can lose to (scores and masks are
+        # >= 0, and a set without queries has maximum 0, as eq. 14 reads it). Two multiplies
+        # of [f, N, H, W] instead of one and two masked fills.
+        fg_score = score * sounding  # [F, N]
+        bg_score = score - fg_score  # [F, N]: exact (score - score = 0, score - 0 = score)
+        # Binary heads: every sounding query has class 1, so the class map is the foreground
+        # and the winning query is not needed (no arg-max over N at full resolution).
+        binary = self.num_classes == 2
+        chunk = int(self.test_cfg.get('frame_chunk', 8))
+        # frame_chunk <= 0: all frames at once, without a loop over the frame count (the ONNX
+        # export keeps that count dynamic; a Python loop over it would fix it)
+        slices = [slice(None)] if chunk <= 0 else [
+            slice(start, start + chunk) for start in range(0, mask_logits.shape[0], chunk)]
         fg_probs, class_maps = [], []
-        for start in range(0, mask_logits.shape[0], chunk):
-            sl = slice(start, start + chunk)
+        for sl in slices:
             masks = F.interpolate(mask_logits[sl].float(), size=out_shape,
                                   mode='bilinear', align_corners=False).sigmoid()
-            weighted = score[sl, :, None, None] * masks  # eq. 14 scores: [f, N, H, W]
-            fg_weighted = weighted.masked_fill(~sounding[sl], -1.0)
-            s_fg, fg_winner = fg_weighted.max(1)  # best sounding query: [f, H, W]
-            s_fg = s_fg.clamp(min=0)  # 0 where no query has a sounding class
+            # eq. 14 scores of the sounding queries: [f, N, H, W]
+            fg_weighted = fg_score[sl, :, None, None] * masks
+            if binary:
+                s_fg, fg_winner = fg_weighted.amax(1), None  # best sounding query: [f, H, W]
+            else:
+                s_fg, fg_winner = fg_weighted.max(1)
             if rule == 'threshold':
                 is_fg = s_fg > 0.5
-                prob, winner = s_fg, fg_winner
+                prob = s_fg
             else:
-                s_bg = weighted.masked_fill(sounding[sl], 0).amax(1)
+                s_bg = (bg_score[sl, :, None, None] * masks).amax(1)  # [f, H, W]
                 is_fg = s_fg > s_bg  # eq. 14: the winner has a sounding class
-                winner = fg_winner
                 total = s_fg + s_bg
                 prob = torch.where(total > 0, s_fg / total.clamp(min=1e-12),
                                    torch.zeros_like(total))
                 # Rounding must not move the probability across 0.5 against eq. 14.
                 prob = torch.where(is_fg, prob.clamp(min=ABOVE_HALF), prob.clamp(max=0.5))
-            winner_class = label[sl].gather(1, winner.flatten(1)).view_as(winner)
-            class_maps.append(torch.where(is_fg, winner_class, torch.zeros_like(winner)))
+            if binary:
+                class_maps.append(is_fg.long())
+            else:
+                winner_class = label[sl].gather(1, fg_winner.flatten(1)).view_as(fg_winner)
+                class_maps.append(torch.where(is_fg, winner_class, torch.zeros_like(winner_class)))
             fg_probs.append(prob)
         return torch.cat(fg_probs), torch.cat(class_maps)

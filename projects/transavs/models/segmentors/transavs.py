@@ -18,6 +18,65 @@ __all__ = ['COMPILE_MODES', 'TransAVS']
 COMPILE_MODES = ('default', 'reduce-overhead', 'max-autotune', 'max-autotune-no-cudagraphs')
 
 
+def output_size(data_sample: AVSDataSample) -> Optional[Tuple[int, int]]:
+    """The ``(H, W)`` a clip's predictions are given at; None keeps the network size.
+
+    Args:
+        data_sample (AVSDataSample): the clip's sample.
+
+    Returns:
+        tuple[int, int] | None: the size of ``gt_sem_seg`` when present, else the
+        ``ori_shape`` metainfo when present, else None.
+    """
+    if 'gt_sem_seg' in data_sample:
+        return tuple(data_sample.gt_sem_seg.data.shape[-2:])
+    ori_shape = data_sample.metainfo.get('ori_shape')
+    return None if ori_shape is None else tuple(int(v) for v in ori_shape[:2])
+
+
+def restore_predictions(probs: Tensor,
+                        data_samples: Optional[List[AVSDataSample]] = None,
+                        classes: Optional[Tensor] = None,
+                        binary: bool = True) -> List[AVSDataSample]:
+    """Network-size predictions written into one :class:`AVSDataSample` per clip, at the size
+    they are used at (:meth:`TransAVS.postprocess_result`, shared with the ONNX Runtime path).
+
+    Args:
+        probs (Tensor): ``[B, T, h, w]`` foreground probability at the network size.
+        data_samples (list[AVSDataSample], optional): updated in place when given.
+        classes (Tensor, optional): ``[B, T, h, w]`` class map; defaults to ``probs > 0.5``.
+        binary (bool): a two-class head (the class map follows the resized probability).
+
+    Returns:
+        list[AVSDataSample]: ``pred_fg_prob`` (float32 ``[T, H, W]``) and ``pred_sem_seg``
+        (uint8 ``[T, H, W]``) per clip.
+    """
+    if data_samples is None:
+        data_samples = [
+            AVSDataSample(metainfo=dict(img_shape=tuple(probs.shape[-2:]),
+                                        num_frames=probs.shape[1]))
+            for _ in range(probs.shape[0])
+        ]
+    if classes is None:
+        classes = (probs > 0.5).long()
+    for clip_probs, clip_classes, sample in zip(probs, classes, data_samples):
+        clip_probs = clip_probs.float()  # [T, h, w]
+        size = output_size(sample)
+        if size is not None and size != tuple(clip_probs.shape[-2:]):
+            # (T, h, w) -> (T, 1, h, w) -> bilinear to (T, 1, H, W) -> (T, H, W)
+            clip_probs = F.interpolate(clip_probs[:, None], size=size, mode='bilinear',
+                                       align_corners=False)[:, 0].clamp_(0, 1)
+            if binary:
+                clip_classes = clip_probs > 0.5  # [T, H, W]
+            else:
+                # (T, h, w) -> (T, 1, h, w) -> nearest to (T, 1, H, W) -> (T, H, W)
+                clip_classes = F.interpolate(clip_classes[:, None].float(), size=size,
+                                             mode='nearest')[:, 0]
+        sample.pred_fg_prob = PixelData(data=clip_probs)
+        sample.pred_sem_seg = PixelData(data=clip_classes.to(torch.uint8))
+    return data_samples
+
+
 @MODELS.register_module()
 class TransAVS(BaseSegmentor):
     """End-to-end audio-visual segmentation with audio queries.
@@ -361,44 +420,10 @@ class TransAVS(BaseSegmentor):
             list[AVSDataSample]: ``pred_fg_prob`` (float32 ``[T, H, W]``) and
             ``pred_sem_seg`` (uint8 ``[T, H, W]``) per clip.
         """
-        if data_samples is None:
-            data_samples = [
-                AVSDataSample(metainfo=dict(img_shape=tuple(probs.shape[-2:]),
-                                            num_frames=probs.shape[1]))
-                for _ in range(probs.shape[0])
-            ]
-        if classes is None:
-            classes = (probs > 0.5).long()
         binary = getattr(self.decode_head, 'num_classes', 2) == 2
-        for clip_probs, clip_classes, sample in zip(probs, classes, data_samples):
-            clip_probs = clip_probs.float()  # [T, h, w]
-            size = self.output_size(sample)
-            if size is not None and size != tuple(clip_probs.shape[-2:]):
-                # (T, h, w) -> (T, 1, h, w) -> bilinear to (T, 1, H, W) -> (T, H, W)
-                clip_probs = F.interpolate(clip_probs[:, None], size=size, mode='bilinear',
-                                           align_corners=False)[:, 0].clamp_(0, 1)
-                if binary:
-                    clip_classes = clip_probs > 0.5  # [T, H, W]
-                else:
-                    # (T, h, w) -> (T, 1, h, w) -> nearest to (T, 1, H, W) -> (T, H, W)
-                    clip_classes = F.interpolate(clip_classes[:, None].float(), size=size,
-                                                 mode='nearest')[:, 0]
-            sample.pred_fg_prob = PixelData(data=clip_probs)
-            sample.pred_sem_seg = PixelData(data=clip_classes.to(torch.uint8))
-        return data_samples
+        return restore_predictions(probs, data_samples, classes, binary)
 
     @staticmethod
     def output_size(data_sample: AVSDataSample) -> Optional[Tuple[int, int]]:
-        """The ``(H, W)`` a clip's predictions are given at; None keeps the network size.
-
-        Args:
-            data_sample (AVSDataSample): the clip's sample.
-
-        Returns:
-            tuple[int, int] | None: the size of ``gt_sem_seg`` when present, else the
-            ``ori_shape`` metainfo when present, else None.
-        """
-        if 'gt_sem_seg' in data_sample:
-            return tuple(data_sample.gt_sem_seg.data.shape[-2:])
-        ori_shape = data_sample.metainfo.get('ori_shape')
-        return None if ori_shape is None else tuple(int(v) for v in ori_shape[:2])
+        """The ``(H, W)`` a clip's predictions are given at (:func:`output_size`)."""
+        return output_size(data_sample)
