@@ -23,10 +23,12 @@ besides the graph (``clip_seconds``, ``num_classes``, the input size, ``dataset_
 config text) is stored in the ONNX file's metadata (``transavs.*`` keys).
 """
 import json
+import logging
 import os
 import os.path as osp
 import tempfile
 import time
+import warnings
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -194,8 +196,14 @@ def export_onnx(model: nn.Module, out: str, size: Tuple[int, int] = (224, 224),
     dynamic_shapes = dict(frames=frame_dims, audio_log_mel=None,
                           frame_seconds={0: frames_dim})
     start = time.perf_counter()
+    # The exporter logs one line per mmcv op it cannot annotate (ops this graph does not use)
+    # and warns that the frame dimension is shared by two inputs (as intended).
+    schemas = logging.getLogger('torch.onnx._internal.exporter._schemas')
+    level = schemas.level
+    schemas.setLevel(logging.ERROR)
     try:
-        with torch.no_grad():
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.filterwarnings('ignore', message='# The axis name: ')
             program = torch.onnx.export(
                 graph, args, dynamo=True, dynamic_shapes=dynamic_shapes,
                 input_names=list(INPUT_NAMES), output_names=list(OUTPUT_NAMES),
@@ -203,6 +211,8 @@ def export_onnx(model: nn.Module, out: str, size: Tuple[int, int] = (224, 224),
     except Exception as error:  # noqa: BLE001 - the exporter raises many kinds; all refuse
         raise ExportRefused(f'torch.onnx.export could not export this model: '
                             f'{type(error).__name__}: {str(error).strip()[:2000]}') from error
+    finally:
+        schemas.setLevel(level)
     seconds = time.perf_counter() - start
     import onnx
     program.model.metadata_props.update(_metadata(
