@@ -6,6 +6,14 @@ audio becomes ``T`` VGGish examples inside :func:`inference_avs` (a short last w
 as the data were: AVSBench v1 repeats the last example) and each frame in it uses the audio of
 its own second of the window.
 
+Causal windows (``causal=True``, :func:`plan_causal_windows`): the frames of second ``s`` use the
+window that ends with that second, ``[max(0, s + 1 - T), s + 1)``, so a frame's mask depends
+only on audio heard up to the end of its own second (no future audio). Windows that begin at 0
+are shorter than ``T`` and padded at the end as a short last window is. This is what the
+live path (:class:`~projects.transavs.apis.StreamingSegmenter`) computes, and its offline
+reference. TransAVS segments the frames of a clip independently given the clip's audio
+queries, so a frame needs no other frame of its window.
+
 Sampling (:func:`open_video_inputs`): AVSBench shows the model one frame per second, so by
 default the frame shown at ``t = k + 0.5`` s is taken (``k = 0 .. floor(duration) - 1``, at
 least one); ``fps=F`` samples at ``t = (j + 0.5) / F`` instead. A folder's images are taken in
@@ -78,7 +86,8 @@ from .output_folder import (
 from .video import OverlayWriter, iter_video_frames, list_frame_files, probe_video, sample_times
 
 __all__ = [
-    'VideoInputs', 'open_video_inputs', 'plan_windows', 'check_out_dir', 'segment_video',
+    'VideoInputs', 'open_video_inputs', 'plan_windows', 'plan_causal_windows', 'check_out_dir',
+    'segment_video',
     'RUN_OUTPUTS'
 ]
 
@@ -167,6 +176,41 @@ def plan_windows(times: Sequence[float], clip_seconds: int) -> List[Tuple[int, L
     return sorted(windows.items())
 
 
+def plan_causal_windows(times: Sequence[float],
+                        clip_seconds: int) -> List[Tuple[int, List[int]]]:
+    """Groups frames by the causal window that ends with their second (module docstring).
+
+    Args:
+        times (Sequence[float]): The frames' times in seconds, ascending.
+        clip_seconds (int): ``T``.
+
+    Returns:
+        list[tuple[int, list[int]]]: ``(e, frame indices)`` per window ``[max(0, e - T), e)``
+        (``e = floor(t) + 1``), in time order.
+    """
+    ends = {}
+    for index, t in enumerate(times):
+        ends.setdefault(int(np.floor(t)) + 1, []).append(index)
+    return sorted(ends.items())
+
+
+def quiet_short_window_padding() -> None:
+    """Inside ``warnings.catch_warnings()``: no warning for padding a causal window that
+    begins at the stream's start (shorter than ``T`` by design, padded as a short last window
+    is)."""
+    warnings.filterwarnings('ignore', message=r'WaveformToLogMel: .* covers \d+ s of audio')
+
+
+def _window_plan(times: Sequence[float], clip_seconds: int,
+                 causal: bool) -> List[Tuple[int, float, float, List[int]]]:
+    """``(index, start s, end s, frame indices)`` of the windows to run, in time order."""
+    if causal:
+        return [(k, max(0, end - clip_seconds), end, indices)
+                for k, (end, indices) in enumerate(plan_causal_windows(times, clip_seconds))]
+    return [(w, w * clip_seconds, (w + 1) * clip_seconds, indices)
+            for w, indices in plan_windows(times, clip_seconds)]
+
+
 def check_out_dir(out_dir: str, overwrite: bool = False) -> None:
     """Checks that :func:`segment_video` may write to ``out_dir``.
 
@@ -223,7 +267,7 @@ def _move_into_place(tmp_dir: str, out_dir: str) -> None:
 
 def segment_video(model: nn.Module, inputs: VideoInputs, out_dir: str, overlay: bool = True,
                   info: Optional[dict] = None, progress: bool = True,
-                  overwrite: bool = False) -> dict:
+                  overwrite: bool = False, causal: bool = False) -> dict:
     """Segments every sampled frame, window by window, and writes the outputs to ``out_dir``.
 
     The outputs are listed in the module docstring; semantic models (``K > 2`` classes) add
@@ -241,6 +285,8 @@ def segment_video(model: nn.Module, inputs: VideoInputs, out_dir: str, overlay: 
         progress (bool): Show a progress bar (one step per window). Defaults to True.
         overwrite (bool): Replace the outputs of an earlier run in ``out_dir`` (after this
             run succeeded). Defaults to False: a non-empty ``out_dir`` is an error.
+        causal (bool): Causal windows (module docstring): each frame with the audio up to the
+            end of its second, as the live path. Defaults to False (windows ``[wT, (w+1)T)``).
 
     Returns:
         dict: The summary, as written to ``summary.json``.
@@ -261,7 +307,7 @@ def segment_video(model: nn.Module, inputs: VideoInputs, out_dir: str, overlay: 
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp_dir, 0o777 & ~umask)  # mkdtemp's 0700 -> as os.makedirs would create
-        summary = _segment_into(model, inputs, tmp_dir, overlay, info, progress)
+        summary = _segment_into(model, inputs, tmp_dir, overlay, info, progress, causal)
         write_manifest(tmp_dir)
         check_out_dir(out_dir, overwrite)  # nothing else wrote there in the meantime
         release_work_folder(tmp_dir)
@@ -290,12 +336,11 @@ def _folder_bytes(folder: str) -> int:
 
 
 def _segment_into(model: nn.Module, inputs: VideoInputs, out_dir: str, overlay: bool,
-                  info: Optional[dict], progress: bool) -> dict:
+                  info: Optional[dict], progress: bool, causal: bool = False) -> dict:
     """The work of :func:`segment_video`, writing into ``out_dir`` (a fresh folder)."""
     times, wave, fps = inputs.times, inputs.wave, inputs.fps
     clip_seconds = int(model.decode_head.clip_seconds)
-    windows = plan_windows(times, clip_seconds)
-    window_samples = clip_seconds * VGGISH_SAMPLE_RATE
+    windows = _window_plan(times, clip_seconds, causal)
     num_classes = int(getattr(model.decode_head, 'num_classes', 2))
     semantic = _SemanticOutputs(out_dir, getattr(model, 'dataset_meta', None),
                                 num_classes) if num_classes > 2 else None
@@ -306,24 +351,24 @@ def _segment_into(model: nn.Module, inputs: VideoInputs, out_dir: str, overlay: 
     per_frame, window_info, frame_size = [], [], None
     bar = ProgressBar(len(windows), file=sys.stdout) if progress else None
     try:
-        for window, indices in windows:
+        for window, start, end, indices in windows:
             clip = list(itertools.islice(inputs.frames, len(indices)))  # [H, W, 3] RGB each
             if frame_size is None:
                 frame_size = clip[0].shape[:2]
-            begin = int(round(window * window_samples))
-            audio = wave[begin:begin + window_samples]  # [S] at 16 kHz
+            audio = wave[int(round(start * VGGISH_SAMPLE_RATE)):
+                         int(round(end * VGGISH_SAMPLE_RATE))]  # [S] at 16 kHz
             if len(audio) < MIN_EXAMPLE_SAMPLES:
-                warnings.warn(f'{inputs.audio_path}: window {window} ({window * clip_seconds}-'
-                              f'{(window + 1) * clip_seconds} s) has only '
+                warnings.warn(f'{inputs.audio_path}: window {window} ({start}-{end} s) has only '
                               f'{len(audio) / VGGISH_SAMPLE_RATE:.3f} s of audio, less than one '
                               'VGGish example; zero-padded')
                 # also a window past the end of the audio (no sample at all)
                 audio = np.pad(audio, (0, MIN_EXAMPLE_SAMPLES - len(audio)))
             with warnings.catch_warnings():  # the generic warning of the same padding
                 warnings.filterwarnings('ignore', message='.*zero-padded to one example')
+                if causal and end - start < clip_seconds:
+                    quiet_short_window_padding()
                 result = inference_avs(model, clip, audio, sample_rate=VGGISH_SAMPLE_RATE,
-                                       frame_times=[times[i] - window * clip_seconds
-                                                    for i in indices])
+                                       frame_times=[times[i] - start for i in indices])
             probs = result.pred_fg_prob.data.cpu()  # [F_w, H, W]
             labels = result.pred_sem_seg.data.cpu().numpy()  # [F_w, H, W]; binary: {0, 1}
             for k, index in enumerate(indices):
@@ -342,7 +387,7 @@ def _segment_into(model: nn.Module, inputs: VideoInputs, out_dir: str, overlay: 
                                  semantic.overlay(clip[k], labels[k]))
                 per_frame.append(frame)
             window_info.append(dict(
-                index=window, start=window * clip_seconds, end=(window + 1) * clip_seconds,
+                index=window, start=start, end=end,
                 frames=[indices[0], indices[-1] + 1],
                 audio_seconds=len(audio) / VGGISH_SAMPLE_RATE))
             if bar is not None:
@@ -354,7 +399,7 @@ def _segment_into(model: nn.Module, inputs: VideoInputs, out_dir: str, overlay: 
         print()
     summary = dict(
         **(info or {}),
-        fps=fps, clip_seconds=clip_seconds, num_frames=len(times),
+        fps=fps, clip_seconds=clip_seconds, causal=causal, num_frames=len(times),
         frame_size=list(frame_size), frame_times=list(times),
         foreground_fraction=[f['foreground_fraction'] for f in per_frame],
         overlay='overlay.mp4' if overlay else None,
