@@ -90,6 +90,7 @@ class StreamingSegmenter:
         self._audio_total = 0  # samples received
         self._frames: Dict[int, List[Tuple[float, np.ndarray, float]]] = {}
         self._next_second = 0  # seconds before it are done (segmented or dropped)
+        self._video_until: Optional[float] = None  # no frames before it will come
         self._ended = False
         self.dropped_frames = 0
         self.late_frames = 0
@@ -122,6 +123,14 @@ class StreamingSegmenter:
             self._frames.setdefault(second, []).append((float(t), frame, time.monotonic()))
             return True
 
+    def video_until(self, t: float) -> None:
+        """Promises that no frame before ``t`` will be pushed any more (a source that samples
+        frames knows the next sampling time). Once called, a second waits for its audio and
+        for this promise, so that a frame decoded after its audio still counts; without it,
+        the audio alone decides."""
+        with self._lock:
+            self._video_until = max(t, self._video_until or 0.0)
+
     def end(self) -> None:
         """Marks the end of the stream: :meth:`step` then also takes seconds whose audio is
         incomplete (padded as a short window is)."""
@@ -129,18 +138,24 @@ class StreamingSegmenter:
             self._ended = True
 
     # --------------------------------------------------------------------------- consumer
+    def _ready(self) -> List[int]:
+        """Under the lock: the seconds with frames whose audio (and, once promised, video) is
+        complete; all of them after :meth:`end`."""
+        heard = self._audio_total // self.rate  # whole seconds of audio received
+        seen = self._video_until
+        return sorted(s for s in self._frames if self._ended or (
+            s < heard and (seen is None or s + 1 <= seen + 1e-9)))
+
     def ready_seconds(self) -> List[int]:
-        """The seconds with frames whose audio is complete (all of them after :meth:`end`)."""
+        """The seconds with frames ready to be segmented."""
         with self._lock:
-            heard = self._audio_total // self.rate  # whole seconds of audio received
-            return sorted(s for s in self._frames if s < heard or self._ended)
+            return self._ready()
 
     def step(self) -> List[StreamFrame]:
         """Segments the oldest ready second (after dropping seconds beyond
         ``max_pending_seconds``); returns its frames in time order, or [] when none is ready."""
         with self._lock:
-            heard = self._audio_total // self.rate
-            ready = sorted(s for s in self._frames if s < heard or self._ended)
+            ready = self._ready()
             if not ready:
                 return []
             if self.max_pending_seconds is not None and \

@@ -410,6 +410,35 @@ def _segment_into(model: nn.Module, inputs: VideoInputs, out_dir: str, overlay: 
     return summary
 
 
+def present_classes(labels: np.ndarray) -> Tuple[List[int], np.ndarray]:
+    """The classes of a class map other than the background, and their pixel counts."""
+    values, counts = np.unique(labels, return_counts=True)
+    keep = values > 0
+    return [int(v) for v in values[keep]], counts[keep]
+
+
+def draw_frame_overlay(frame: np.ndarray, labels: np.ndarray,
+                       style: Optional[Tuple[Sequence[str], np.ndarray]] = None) -> np.ndarray:
+    """A frame with its predicted mask: binary models tint the sounding region; with a class
+    ``style`` (``(names, palette)`` of :func:`class_style`) every class is tinted in its
+    colour and named in a legend.
+
+    Args:
+        frame (np.ndarray): RGB uint8 ``[H, W, 3]``.
+        labels (np.ndarray): ``[H, W]`` class map (binary: 1 = sounding).
+        style (tuple, optional): class names and palette; None for a binary model.
+
+    Returns:
+        np.ndarray: RGB uint8 ``[H, W, 3]``.
+    """
+    if style is None:
+        return overlay_mask(frame, labels)
+    names, palette = style
+    classes, _ = present_classes(labels)
+    return draw_legend(overlay_labels(frame, labels, palette),
+                       [(names[c], palette[c]) for c in classes])
+
+
 class _SemanticOutputs:
     """The outputs of a semantic model: colour PNGs, class overlays and class summaries.
 
@@ -428,12 +457,6 @@ class _SemanticOutputs:
         os.makedirs(self.label_dir, exist_ok=True)
         self.present = set()
 
-    def _classes(self, labels: np.ndarray) -> Tuple[List[int], np.ndarray]:
-        """The classes in a map other than the background, and their pixel counts."""
-        values, counts = np.unique(labels, return_counts=True)
-        keep = values > 0
-        return [int(v) for v in values[keep]], counts[keep]
-
     def write(self, name: str, labels: np.ndarray) -> dict:
         """Writes a frame's colour PNG; returns its entries of the summary.
 
@@ -445,7 +468,7 @@ class _SemanticOutputs:
             dict: ``classes``, ``class_fractions`` and ``label``.
         """
         write_palette_png(osp.join(self.label_dir, name), labels, self.palette)
-        classes, counts = self._classes(labels)
+        classes, counts = present_classes(labels)
         self.present.update(classes)
         return dict(classes=[self.names[c] for c in classes],
                     class_fractions={self.names[c]: float(n) / labels.size
@@ -462,9 +485,7 @@ class _SemanticOutputs:
         Returns:
             np.ndarray: RGB uint8 ``[H, W, 3]``.
         """
-        classes, _ = self._classes(labels)
-        return draw_legend(overlay_labels(frame, labels, self.palette),
-                           [(self.names[c], self.palette[c]) for c in classes])
+        return draw_frame_overlay(frame, labels, (self.names, self.palette))
 
     def summary(self) -> dict:
         """The entries of the summary about the classes (after all frames are written)."""

@@ -11,6 +11,7 @@ dict(imports=['projects.transavs.testing.faults'])``; they register into mmseg's
 import os
 import os.path as osp
 import signal
+import time
 
 from mmengine.hooks import Hook
 from mmseg.registry import HOOKS, TRANSFORMS
@@ -49,3 +50,16 @@ class FillDiskHook(Hook):
         fill = free - int(self.leave * osp.getsize(saved))
         with open(self.filler, 'wb') as f:
             f.write(b'\0' * fill)
+
+
+@TRANSFORMS.register_module()
+class SlowDown:
+    """Sleeps ``seconds`` per call: a deliberately slow step (e.g. in a test pipeline, to see a
+    live run fall behind and drop frames)."""
+
+    def __init__(self, seconds):
+        self.seconds = float(seconds)
+
+    def __call__(self, results):
+        time.sleep(self.seconds)
+        return results
