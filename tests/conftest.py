@@ -124,3 +124,26 @@ def media(tmp_path_factory) -> dict:
 def config(repo_root) -> str:
     """The tiny S4 config, the model that ``tiny_checkpoint`` holds."""
     return osp.join(repo_root, 'configs/transavs_tiny_s4.py')
+
+
+@pytest.fixture(scope='session')
+def avss_model(repo_root):
+    """The tiny AVSS model, random weights, its class head spread over the 71 classes."""
+    import warnings
+
+    import torch
+
+    from projects.transavs.apis import init_model
+    from projects.transavs.datasets.semantic_palette import AVSS_CLASSES, bit_palette
+    torch.manual_seed(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')  # random weights
+        model = init_model(f'{repo_root}/configs/transavs_tiny_avss.py', None)
+    # as init_model sets it from a trained checkpoint's meta
+    model.dataset_meta = dict(classes=AVSS_CLASSES, palette=bit_palette().tolist())
+    with torch.no_grad():
+        head = model.decode_head.cls_embed
+        head.weight.mul_(4)
+        head.bias.copy_(torch.randn_like(head.bias) * 2)
+        head.bias[-1] = -10  # "no object" rare
+    return model

@@ -16,6 +16,23 @@ if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$key" ] && [ -x "$VENV/bin/python" 
     exit 0
 fi
 
+# The live page's browser test needs Chromium (Debian's package): installed here when run as
+# root; anyone else installs it by hand (sudo apt-get install chromium), or the test is skipped.
+if ! command -v chromium >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "[setup] installing chromium (apt-get) for the live page's browser test"
+        apt_chromium() {
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+                chromium >/dev/null
+        }
+        apt_chromium || { apt-get update -q >/dev/null && apt_chromium; } || \
+            echo "[setup] could not install chromium: the browser test will be skipped"
+    else
+        echo "[setup] chromium not found: the live page's browser test will be skipped" \
+            "(Debian / Ubuntu: sudo apt-get install chromium)"
+    fi
+fi
+
 echo "[setup] building the environment in $VENV (first time: downloads torch, builds mmcv ~12 min)"
 start=$(date +%s)
 if [ ! -x "$VENV/bin/python" ]; then

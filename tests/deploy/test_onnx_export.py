@@ -1,34 +1,15 @@
 """ONNX export of the tiny AVSBench-semantic model with a dynamic frame size, ONNX Runtime
 against PyTorch, and what the export and the runtime refuse."""
-import warnings
-
 import numpy as np
 import onnx
 import pytest
 import torch
 from onnx import TensorProto, helper
 
-from projects.transavs.apis import inference_avs, init_model
+from projects.transavs.apis import inference_avs
 from projects.transavs.datasets.semantic_palette import AVSS_CLASSES, bit_palette
 from projects.transavs.deploy import ExportRefused, ONNXSegmentor, check_exportable, export_onnx
 from projects.transavs.deploy.onnx_verify import PROB_TOL, verify_onnx
-
-
-@pytest.fixture(scope='module')
-def avss_model(repo_root):
-    """The tiny AVSS model, random weights, its class head spread over the 71 classes."""
-    torch.manual_seed(0)
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')  # random weights
-        model = init_model(f'{repo_root}/configs/transavs_tiny_avss.py', None)
-    # as init_model sets it from a trained checkpoint's meta
-    model.dataset_meta = dict(classes=AVSS_CLASSES, palette=bit_palette().tolist())
-    with torch.no_grad():
-        head = model.decode_head.cls_embed
-        head.weight.mul_(4)
-        head.bias.copy_(torch.randn_like(head.bias) * 2)
-        head.bias[-1] = -10  # "no object" rare
-    return model
 
 
 def test_avss_export_with_dynamic_size(avss_model, tmp_path):
