@@ -29,7 +29,7 @@ from mmengine.config import DictAction
 from projects.transavs.apis import init_model
 from projects.transavs.apis.live import run_live
 from projects.transavs.apis.live_page import LivePage
-from projects.transavs.apis.live_source import LiveSourceError
+from projects.transavs.apis.live_source import LiveSource, LiveSourceError
 from projects.transavs.engine import (
     CheckpointMismatchError,
     CorruptCheckpointError,
@@ -95,6 +95,14 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     args = parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
+    # the source first: one that cannot be opened is reported before the model is built
+    print(f'opening {args.url or f"{args.camera} + {args.mic}"}', flush=True)
+    source = LiveSource(None, None, fps=args.fps, url=args.url, url_format=args.url_format,
+                        camera=args.camera, camera_format=args.camera_format,
+                        microphone=args.mic, microphone_format=args.mic_format,
+                        options={k: str(v) for k, v in args.input_option.items()},
+                        realtime=args.realtime, stop_after=args.stop_after,
+                        timeout=args.timeout)
     if args.onnx is not None:
         from projects.transavs.deploy import init_onnx_model
         model = init_onnx_model(args.onnx, args.config, cfg_options=args.cfg_options,
@@ -102,11 +110,6 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     else:
         model = init_model(args.config, args.checkpoint, device=args.device,
                            cfg_options=args.cfg_options)
-    source = dict(url=args.url, url_format=args.url_format, camera=args.camera,
-                  camera_format=args.camera_format, microphone=args.mic,
-                  microphone_format=args.mic_format,
-                  options={k: str(v) for k, v in args.input_option.items()},
-                  realtime=args.realtime, stop_after=args.stop_after, timeout=args.timeout)
     page = LivePage(args.host, args.port) if args.port >= 0 else None
     if page is not None:
         print(f'live page: {page.url}', flush=True)

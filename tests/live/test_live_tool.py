@@ -43,10 +43,11 @@ def test_udp_stream_in_real_time(config, tiny_checkpoint, tmp_path):
     port = int(free_port())
     stats_file = tmp_path / 'stats.json'
     proc = _popen([config, tiny_checkpoint, '--url', f'udp://127.0.0.1:{port}', '--url-format',
-                   'mpegts', '--fps', '5', '--port', '-1', '--timeout', '4', '--threads', '1',
+                   'mpegts', '--fps', '5', '--port', '-1', '--timeout', '3', '--threads', '1',
                    '--log-every', '0', '--stats', str(stats_file),
                    '--out', str(tmp_path / 'live.mp4')], tmp_path)
-    time.sleep(4)  # the model is built and the socket open before the first packet
+    _wait_for_line(proc, rf'^opening udp://127\.0\.0\.1:{port}')
+    time.sleep(0.5)  # the socket is open before the first packet
     write_stream(f'udp://127.0.0.1:{port}?pkt_size=1316', 15, fps=10, fmt='mpegts',
                  realtime=True)
     out, err = proc.communicate(timeout=120)

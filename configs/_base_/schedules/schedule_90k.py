@@ -9,6 +9,9 @@ optim_wrapper = dict(
     paramwise_cfg=dict(
         custom_keys={
             'backbone': dict(lr_mult=0.1, decay_mult=1.0),
+            # mmengine matches keys as substrings, longest first: without this key a
+            # trainable VGGish (audio_backbone, frozen=False) would get lr x 0.1 too.
+            'audio_backbone': dict(lr_mult=1.0, decay_mult=1.0),
             # Swin: no decay on its norms and position tables (absent elsewhere: no effect).
             'backbone.norm': dict(lr_mult=0.1, decay_mult=0.0),
             'absolute_pos_embed': dict(lr_mult=0.1, decay_mult=0.0),

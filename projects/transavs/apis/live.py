@@ -2,9 +2,10 @@
 frame goes to the live page and, optionally, to an overlay video; counters are kept.
 
 Compute runs in the calling thread and decoding in the source's threads, so a slow model never
-blocks decoding. When compute falls behind, the segmenter keeps only the newest
-``max_pending_seconds`` complete seconds and drops and counts the older frames, so memory stays
-flat however long the stream.
+blocks decoding. When compute falls behind a live (or ``realtime``) source, the segmenter keeps
+only the newest ``max_pending_seconds`` complete seconds and drops and counts the older frames,
+so memory stays flat however long the stream. A file read as fast as possible is not live:
+there decoding waits for compute, and nothing is dropped.
 
 Figures (:func:`run_live`'s return value):
 
@@ -22,7 +23,7 @@ Figures (:func:`run_live`'s return value):
 import os
 import resource
 import time
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Union
 
 import numpy as np
 from torch import nn
@@ -50,17 +51,18 @@ def _percentile(values: List[float], q: float) -> Optional[float]:
     return float(np.percentile(values, q)) if values else None
 
 
-def run_live(model: nn.Module, source_args: dict, fps: float = 1.0,
+def run_live(model: nn.Module, source_args: Union[dict, LiveSource], fps: float = 1.0,
              page: Optional[LivePage] = None, out: Optional[str] = None,
              max_pending_seconds: int = 1, log_every: float = 0.0) -> Dict[str, object]:
     """Segments a live source until it ends (or ``source_args['stop_after']``).
 
     Args:
         model (nn.Module): from :func:`init_model` or an ONNX Runtime model.
-        source_args (dict): :class:`LiveSource` arguments (``url`` or ``camera`` and
-            ``microphone``, their formats, ``options``, ``realtime``, ``stop_after``,
-            ``timeout``).
-        fps (float): frames per second to segment.
+        source_args (dict | LiveSource): :class:`LiveSource` arguments (``url`` or
+            ``camera`` and ``microphone``, their formats, ``options``, ``realtime``,
+            ``stop_after``, ``timeout``), or a source opened (not started) already, e.g. to
+            report a source that cannot be opened before the model is built.
+        fps (float): frames per second to segment (of a source opened here).
         page (LivePage, optional): where to show the overlays and counters.
         out (str, optional): an overlay video file to write (MPEG-4, at ``fps``).
         max_pending_seconds (int): complete seconds allowed to wait for compute.
@@ -73,10 +75,15 @@ def run_live(model: nn.Module, source_args: dict, fps: float = 1.0,
         LiveSourceError: the source cannot be opened or broke off with an error.
     """
     segmenter = StreamingSegmenter(model, max_pending_seconds=max_pending_seconds)
-    source = LiveSource(segmenter.push_frame, segmenter.push_audio, fps=fps,
-                        on_video_until=segmenter.video_until, **source_args)
-    paced = bool(source_args.get('realtime')) or source_args.get('url') is None or \
-        '://' in str(source_args.get('url'))
+    if isinstance(source_args, LiveSource):
+        source = source_args
+    else:
+        source = LiveSource(None, None, fps=fps, **source_args)
+    source.on_frame, source.on_audio = segmenter.push_frame, segmenter.push_audio
+    source.on_video_until = segmenter.video_until
+    paced = source.paced
+    if not paced:  # a file as fast as possible: decoding waits for compute, nothing dropped
+        source.backpressure = lambda: len(segmenter.ready_seconds()) >= max_pending_seconds
     num_classes = int(getattr(model.decode_head, 'num_classes', 2))
     style = class_style(getattr(model, 'dataset_meta', None), num_classes) \
         if num_classes > 2 else None

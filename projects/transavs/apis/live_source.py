@@ -52,7 +52,8 @@ class LiveSource:
 
     Args:
         on_frame (Callable[[np.ndarray, float], object]): called with each sampled frame
-            (RGB uint8 ``[H, W, 3]``) and its time in seconds.
+            (RGB uint8 ``[H, W, 3]``) and its time in seconds (may be set after opening, as
+            the attribute ``on_frame``, before :meth:`start`; so may ``on_audio``).
         on_audio (Callable[[np.ndarray], object]): called with consecutive mono float32
             samples at 16 kHz.
         on_video_until (Callable[[float], object], optional): called after each sampled frame
@@ -71,8 +72,8 @@ class LiveSource:
         LiveSourceError: a source cannot be opened, has no video or no audio stream.
     """
 
-    def __init__(self, on_frame: Callable[[np.ndarray, float], object],
-                 on_audio: Callable[[np.ndarray], object], fps: float = 1.0,
+    def __init__(self, on_frame: Optional[Callable[[np.ndarray, float], object]],
+                 on_audio: Optional[Callable[[np.ndarray], object]], fps: float = 1.0,
                  url: Optional[str] = None, url_format: Optional[str] = None,
                  camera: Optional[str] = None, camera_format: Optional[str] = None,
                  microphone: Optional[str] = None, microphone_format: Optional[str] = None,
@@ -91,6 +92,11 @@ class LiveSource:
         self.realtime, self.stop_after = realtime, stop_after
         options = dict(options or {})
         self.description = url if url is not None else f'{camera} + {microphone}'
+        # a device or network stream arrives at its own pace; a file only with realtime
+        self.paced = realtime or url is None or '://' in url
+        # for a file read as fast as possible: while it returns True, decoding waits (the
+        # consumer is behind), instead of the consumer dropping what it cannot keep up with
+        self.backpressure: Optional[Callable[[], bool]] = None
         self._containers: List[Tuple[object, bool, bool]] = []
         if url is not None:
             container = _open('source', url, url_format, options, timeout)
@@ -120,7 +126,9 @@ class LiveSource:
 
     # ----------------------------------------------------------------------------- control
     def start(self) -> None:
-        """Starts decoding."""
+        """Starts decoding (``on_frame`` and ``on_audio`` set)."""
+        if self.on_frame is None or self.on_audio is None:
+            raise ValueError('LiveSource.start: set on_frame and on_audio first')
         self.wall_origin = time.monotonic()
         for container, with_video, with_audio in self._containers:
             thread = threading.Thread(target=self._run, args=(container, with_video, with_audio),
@@ -152,6 +160,9 @@ class LiveSource:
             delay = self.wall_origin + t - time.monotonic()
             if delay > 0:
                 self._stop.wait(delay)
+        elif not self.paced and self.backpressure is not None:
+            while self.backpressure() and not self._stop.is_set():
+                self._stop.wait(0.005)
         return not self._stop.is_set()
 
     def _run(self, container, with_video: bool, with_audio: bool) -> None:
