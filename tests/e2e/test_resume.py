@@ -23,7 +23,9 @@ def test_killed_run_resumes_from_last_checkpoint(s4_root, tmp_path):
          str(work_dir)], cwd=str(tmp_path), env=env, stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL)
     deadline = time.time() + 300
-    while time.time() < deadline and not (work_dir / 'iter_4.pth').exists():
+    # last_checkpoint is written right after iter_4.pth (a kill between the two is the
+    # fallback tested in tests/engine/test_crash_recovery.py)
+    while time.time() < deadline and not (work_dir / 'last_checkpoint').exists():
         assert proc.poll() is None, 'training ended before its first checkpoint'
         time.sleep(0.1)
     proc.send_signal(signal.SIGKILL)  # killed somewhere after iteration 4
