@@ -4,7 +4,13 @@ import torch
 from mmseg.models.losses.focal_loss import py_sigmoid_focal_loss
 from mmseg.registry import MODELS
 
-from projects.transavs.models.losses import AQDLoss, AQMLoss, SoftmaxFocalLoss, softmax_focal_loss
+from projects.transavs.models.losses import (
+    AQDLoss,
+    AQMLoss,
+    SoftmaxFocalLoss,
+    aqd_pair_terms,
+    softmax_focal_loss,
+)
 
 
 def _embeds():
@@ -31,10 +37,41 @@ def test_aqdl_degenerate_cases():
     # n1 < 2 and all below threshold give 0.
     assert loss(_embeds(), torch.tensor([[0.9, 0.1, 0.1]]), 0.55).item() == 0
     assert loss(_embeds(), torch.tensor([[0.1, 0.1, 0.1]]), 0.55).item() == 0
-    # Identical embeddings: the squared distance is clamped at 1e-6.
+    # Identical embeddings: the bounded form's value at collapse, 2 / eps.
     same = torch.zeros(1, 2, 4)
     assert loss(same, torch.tensor([[0.9, 0.9]]), 0.55).item() == pytest.approx(
-        2 * (2 / 6) * 1e6, rel=1e-5)
+        2 * (2 / 6) * 2e6, rel=1e-5)
+
+
+def test_aqdl_bounded_near_collapse():
+    """Eq. 10 exactly away from collapse; below eps its tangent line: bounded, continuous,
+    and with a gradient that pushes nearly collapsed queries apart (a clamp has none)."""
+    eps = 1e-4
+    for gap in (2e-2, 1.5e-2, 1.01e-2):  # squared distances 4e-4 .. 1.02e-4 >= eps
+        u = torch.tensor([[[0.0, 0.0], [gap, 0.0]]])
+        assert aqd_pair_terms(u, d0=1.0, eps=eps)[0, 0, 1].item() == pytest.approx(
+            1 / gap**2, rel=1e-5)
+    # continuous at eps, bounded by 2 / eps at collapse
+    at = aqd_pair_terms(torch.tensor([[[0.0, 0.0], [eps**0.5, 0.0]]]), 1.0, eps)[0, 0, 1]
+    assert at.item() == pytest.approx(1 / eps, rel=1e-4)
+    same = aqd_pair_terms(torch.zeros(1, 2, 3), 1.0, eps)[0, 0, 1]
+    assert same.item() == pytest.approx(2 / eps, rel=1e-6)
+    # near collapse (squared distance 1e-6 < eps): a gradient pulling u1 away from u0
+    u = torch.tensor([[[0.0, 0.0], [1e-3, 0.0]]], requires_grad=True)
+    term = aqd_pair_terms(u, 1.0, eps)[0, 0, 1]
+    assert term.item() == pytest.approx((2 * eps - 1e-6) / eps**2, rel=1e-4)
+    term.backward()
+    grad = u.grad[0]
+    assert torch.isfinite(grad).all() and grad[1, 0] < 0 < grad[0, 0]  # descent separates
+    # the old clamp 1 / max(x, eps) has no gradient there
+    v = u.detach().clone().requires_grad_(True)
+    d2 = (v[0, 0] - v[0, 1]).pow(2).sum()
+    (1.0 / d2.clamp(min=eps)).backward()
+    assert v.grad.abs().max() == 0
+    # exact collapse: finite value, zero gradient (symmetric pair), no NaN
+    w = torch.zeros(1, 2, 3, requires_grad=True)
+    aqd_pair_terms(w, 1.0, eps)[0, 0, 1].backward()
+    assert torch.equal(w.grad, torch.zeros_like(w))
 
 
 def test_aqdl_mean_over_frames():

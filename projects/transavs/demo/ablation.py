@@ -56,6 +56,9 @@ VARIANTS = {
                    {f'{CRITERION}.gt_instances': 'components'}, (0, 1)),
     'conf_foreground': ("confidence='foreground' (p of the sounding classes selects S1/S2)",
                         {f'{CRITERION}.confidence': 'foreground'}, (0, 1)),
+    'conf_sounding': ("confidence='sounding' (p of the most probable real class, only for "
+                      'queries whose class is a sounding one: the paper\'s S1 / S2)',
+                      {f'{CRITERION}.confidence': 'sounding'}, (0, 1)),
     'conf_max_class': ("confidence='max_class' (p of the most probable real class)",
                        {f'{CRITERION}.confidence': 'max_class'}, (0, 1)),
     'd0_1': ('AQDL d0 = 1 (unit-normalised h(q): pairs closer than 60 degrees)',

@@ -42,6 +42,12 @@ def test_query_confidence_modes():
                                torch.tensor([[0.2, 0.3, 0.9]]))
     cls4 = _logits([[[0.1, 0.3, 0.4, 0.2]]])  # K = 3: two sounding classes
     torch.testing.assert_close(query_confidence(cls4, 3, 'foreground'), torch.tensor([[0.7]]))
+    # 'sounding': the best real class's probability, only when that class is not background
+    # (query 0's best is background: 0, not 0.7; query 1's best real class is sounding: 0.3)
+    torch.testing.assert_close(query_confidence(cls, 2, 'sounding'),
+                               torch.tensor([[0.0, 0.3, 0.9]]))
+    cls5 = _logits([[[0.1, 0.3, 0.4, 0.2], [0.5, 0.2, 0.2, 0.1]]])  # AVSS-like: K = 3
+    torch.testing.assert_close(query_confidence(cls5, 3, 'sounding'), torch.tensor([[0.4, 0.0]]))
     with pytest.raises(ValueError, match='confidence'):
         query_confidence(cls, 2, 'mean')
 
@@ -155,7 +161,7 @@ def test_self_supervised_losses_off_and_config_errors():
     with pytest.raises(ValueError, match='binary'):
         _criterion(num_classes=5, gt_instances='union')
     with pytest.raises(ValueError, match='confidence'):
-        _criterion(confidence='sounding')
+        _criterion(confidence='sound')
     with pytest.raises(KeyError, match='assigner'):
         _criterion(train_cfg=dict(num_points=64, oversample_ratio=3.0,
                                   importance_sample_ratio=0.75))

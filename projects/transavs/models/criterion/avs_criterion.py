@@ -17,7 +17,7 @@ from .targets import GT_INSTANCE_MODES, FrameTargets, build_frame_targets, insta
 __all__ = ['AVSCriterion', 'CONFIDENCE_MODES', 'TRAIN_CFG_KEYS', 'class_targets',
            'query_confidence']
 
-CONFIDENCE_MODES = ('max_class', 'foreground')
+CONFIDENCE_MODES = ('max_class', 'foreground', 'sounding')
 #: What ``train_cfg`` must hold (set in the model config; there are no hidden defaults).
 TRAIN_CFG_KEYS = ('num_points', 'oversample_ratio', 'importance_sample_ratio', 'assigner')
 
@@ -31,12 +31,17 @@ def query_confidence(cls_logits: Tensor, num_classes: int, mode: str) -> Tensor:
 
     - ``'max_class'``: the probability of the query's most probable real class (background
       included), i.e. the query predicts some region of the frame with confidence;
-    - ``'foreground'``: the total probability of the non-background real classes.
+    - ``'foreground'``: the total probability of the non-background real classes;
+    - ``'sounding'``: the probability of the query's most probable real class when that class
+      is a sounding one (not background; for AVSBench-semantic any of the 70 others), else 0:
+      only queries that predict sounding objects can enter ``S_1`` / ``S_2``, as the paper
+      defines them ("queries that predict sounding objects", selected by "the probability of
+      sounding objects").
 
     Args:
         cls_logits (Tensor): ``[F, N, K + 1]`` class logits (last = "no object").
         num_classes (int): ``K`` real classes, background = 0.
-        mode (str): ``'max_class'`` or ``'foreground'``.
+        mode (str): one of :data:`CONFIDENCE_MODES`.
 
     Returns:
         Tensor: ``[F, N]`` float32 confidences.
@@ -46,6 +51,9 @@ def query_confidence(cls_logits: Tensor, num_classes: int, mode: str) -> Tensor:
         return probs[..., :num_classes].amax(-1)
     if mode == 'foreground':
         return probs[..., 1:num_classes].sum(-1)
+    if mode == 'sounding':
+        best, label = probs[..., :num_classes].max(-1)  # [F, N]
+        return best * (label != 0)
     raise ValueError(f'confidence must be one of {CONFIDENCE_MODES}, got {mode!r}')
 
 
@@ -126,7 +134,7 @@ class AVSCriterion(nn.Module):
         gt_instances (str): ``'semantic'``, ``'components'`` or ``'union'`` (see
             :mod:`.targets`). Defaults to ``'components'``.
         ignore_index (int): ground-truth label of pixels in no instance. Defaults to 255.
-        confidence (str): ``'max_class'`` or ``'foreground'``, see
+        confidence (str): ``'max_class'``, ``'foreground'`` or ``'sounding'``, see
             :func:`query_confidence`. Defaults to ``'max_class'``.
         delta (float): ``delta1 = delta2`` until :meth:`set_thresholds` is called.
             Defaults to 0.55 (eq. 18's start value).

@@ -13,12 +13,20 @@ __all__ = ['AQDLoss', 'aqd_pair_terms']
 
 
 def aqd_pair_terms(embeds: Tensor, d0: float, eps: float = 1e-6) -> Tensor:
-    """Eq. 10: ``d_ij = 1 / max(||u_i - u_j||^2, eps)`` if ``||u_i - u_j||^2 < d0`` else 0.
+    """Eq. 10, bounded near collapse: ``d_ij = g(||u_i - u_j||^2)`` if the squared distance is
+    below ``d0``, else 0.
+
+    ``g(x) = 1 / x`` (eq. 10 exactly) for ``x >= eps``; below ``eps`` it continues as the
+    tangent line at ``eps``, ``g(x) = (2 eps - x) / eps^2``, bounded by ``2 / eps`` and with
+    the slope ``-1 / eps^2`` everywhere there. A plain ``1 / max(x, eps)`` is flat below
+    ``eps``: two queries that have nearly collapsed, the case AQDL exists for, would get a
+    large loss and no gradient. At exact collapse (``u_i = u_j``) the gradient is 0 for any
+    function of the distance (the pair is symmetric); any difference gets pushed apart.
 
     Args:
         embeds (Tensor): ``[F, N, d]`` projected query embeddings ``u = h(q)``.
         d0 (float): the squared-distance threshold.
-        eps (float): lower clamp of the squared distance.
+        eps (float): where eq. 10's ``1 / x`` hands over to the tangent line.
 
     Returns:
         Tensor: ``[F, N, N]`` pair terms (float32).
@@ -26,9 +34,13 @@ def aqd_pair_terms(embeds: Tensor, d0: float, eps: float = 1e-6) -> Tensor:
     u = embeds.float()
     sq_norm = u.pow(2).sum(-1)  # [F, N]
     gram = u @ u.transpose(1, 2)  # [F, N, N]
-    dist2 = (sq_norm[:, :, None] + sq_norm[:, None, :] - 2 * gram).clamp(min=0)
-    return torch.where(dist2 < d0, 1.0 / dist2.clamp(min=eps),
-                       dist2.new_zeros(()))
+    # not clamped at 0: float32 rounding near collapse may give a tiny negative value, where
+    # the tangent line is still defined and still has its slope
+    dist2 = sq_norm[:, :, None] + sq_norm[:, None, :] - 2 * gram
+    near = (2 * eps - dist2) / (eps * eps)
+    far = 1.0 / dist2.clamp(min=eps)  # finite in both branches, so no NaN gradient
+    terms = torch.where(dist2 < eps, near, far)
+    return torch.where(dist2 < d0, terms, dist2.new_zeros(()))
 
 
 @MODELS.register_module()
@@ -52,7 +64,8 @@ class AQDLoss(nn.Module):
         d0 (float): squared-distance threshold below which a pair is penalised.
         loss_weight (float): lambda1 of eq. 13. Defaults to 2.0.
         normalize (bool): unit-normalise ``h(q)`` before the distance. Defaults to True.
-        eps (float): lower clamp of the squared distance. Defaults to 1e-6.
+        eps (float): below this squared distance eq. 10's ``1 / x`` continues as its tangent
+            line (:func:`aqd_pair_terms`). Defaults to 1e-6.
         loss_name (str): key in the loss dict. Defaults to ``'loss_aqdl'``.
     """
 
