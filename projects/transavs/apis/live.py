@@ -30,7 +30,7 @@ from torch import nn
 
 from ..visualization import class_style
 from .live_page import LivePage
-from .live_source import LiveSource
+from .live_source import LiveSource, LiveSourceError
 from .streaming import StreamingSegmenter
 from .video import OverlayWriter
 from .video_inference import draw_frame_overlay, present_classes
@@ -137,7 +137,6 @@ def run_live(model: nn.Module, source_args: Union[dict, LiveSource], fps: float 
         if writer is not None:
             writer.close()
     if source.errors:
-        from .live_source import LiveSourceError
         raise LiveSourceError(f'{source.description}: reading stopped with '
                               f'{type(source.errors[0]).__name__}: {source.errors[0]}')
     stats = _stats(segmenter, source, latencies, compute, [])

@@ -165,6 +165,21 @@ class LiveSource:
                 self._stop.wait(0.005)
         return not self._stop.is_set()
 
+    def _show_until(self, shown, next_target: int, until: float) -> Optional[int]:
+        """Pushes ``shown`` (a decoded frame) at every sampling time before ``until``;
+        returns the next sampling index, or None when stopping."""
+        while (next_target + 0.5) / self.fps < until - 1e-6:
+            target = (next_target + 0.5) / self.fps
+            if not self._pace(target):
+                return None
+            self.on_frame(shown.to_ndarray(format='rgb24'), target)
+            self.frames_sampled += 1
+            self.stream_time = max(self.stream_time, target)
+            next_target += 1
+            if self.on_video_until is not None:
+                self.on_video_until((next_target + 0.5) / self.fps)
+        return next_target
+
     def _run(self, container, with_video: bool, with_audio: bool) -> None:
         import av
         streams = []
@@ -202,31 +217,18 @@ class LiveSource:
                     self.stream_time = max(self.stream_time, audio_samples / 16000)
                     continue
                 # a video frame: the previous one was shown at every target before it
-                while (next_target + 0.5) / self.fps < t - 1e-6:
-                    target = (next_target + 0.5) / self.fps
-                    if not self._pace(target):
-                        return
-                    shown = previous if previous is not None else frame
-                    self.on_frame(shown.to_ndarray(format='rgb24'), target)
-                    self.frames_sampled += 1
-                    self.stream_time = max(self.stream_time, target)
-                    next_target += 1
-                    if self.on_video_until is not None:
-                        self.on_video_until((next_target + 0.5) / self.fps)
+                next_target = self._show_until(previous if previous is not None else frame,
+                                               next_target, t)
+                if next_target is None:
+                    return
                 previous = frame
             else:
                 # end of stream: the last frame is shown until its own end
                 if previous is not None and with_video:
                     rate = float(container.streams.video[0].average_rate or 0)
                     last_end = previous.time - origin + (1.0 / rate if rate else 0.0)
-                    while (next_target + 0.5) / self.fps < last_end - 1e-6:
-                        target = (next_target + 0.5) / self.fps
-                        if not self._pace(target):
-                            return
-                        self.on_frame(previous.to_ndarray(format='rgb24'), target)
-                        self.frames_sampled += 1
-                        self.stream_time = max(self.stream_time, target)
-                        next_target += 1
+                    if self._show_until(previous, next_target, last_end) is None:
+                        return
         except av.error.ExitError:
             pass  # end of a network stream (its read timeout)
         except Exception as error:  # noqa: BLE001 - reported to the consumer

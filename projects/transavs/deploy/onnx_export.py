@@ -29,7 +29,7 @@ import os.path as osp
 import tempfile
 import time
 import warnings
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Optional, Tuple
 
 import numpy as np
 import torch
@@ -105,13 +105,18 @@ class ExportGraph(nn.Module):
         self.register_buffer('std', model.data_preprocessor.std.reshape(1, 3, 1, 1).float(),
                              persistent=False)
 
-    def forward(self, frames: Tensor, audio_log_mel: Tensor,
-                frame_seconds: Tensor) -> Tuple[Tensor, Tensor]:
+    def model_inputs(self, frames: Tensor, audio_log_mel: Tensor,
+                     frame_seconds: Tensor) -> Dict[str, Tensor]:
+        """The graph's inputs as the model takes them: normalised frames, one clip."""
         frames = (frames.float() - self.mean) / self.std  # [F, 3, H, W]
-        inputs = dict(
+        return dict(
             frames=frames[None],  # (F, 3, H, W) -> (1, F, 3, H, W): one clip
             audio_log_mel=audio_log_mel.float()[None],  # (T, 1, 96, 64) -> (1, T, 1, 96, 64)
-            frame_seconds=frame_seconds[None])  # (F,) -> (1, F)
+            frame_seconds=frame_seconds.long()[None])  # (F,) -> (1, F)
+
+    def forward(self, frames: Tensor, audio_log_mel: Tensor,
+                frame_seconds: Tensor) -> Tuple[Tensor, Tensor]:
+        inputs = self.model_inputs(frames, audio_log_mel, frame_seconds)
         test_cfg = self.model.decode_head.test_cfg
         test_cfg['frame_chunk'] = 0  # all frames in one go: the frame count stays dynamic
         try:
@@ -232,12 +237,3 @@ def export_onnx(model: nn.Module, out: str, size: Tuple[int, int] = (224, 224),
         raise
     return dict(seconds=seconds, bytes=osp.getsize(out), opset=opset)
 
-
-def input_names() -> List[str]:
-    """The graph's input names, in order."""
-    return list(INPUT_NAMES)
-
-
-def output_names() -> Sequence[str]:
-    """The graph's output names, in order."""
-    return OUTPUT_NAMES

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .onnx_export import example_inputs
+from .onnx_export import ExportGraph, example_inputs
 from .onnx_model import ONNXSegmentor
 
 __all__ = ['PROB_TOL', 'class_ties', 'compare_predictions', 'verify_onnx']
@@ -105,18 +105,15 @@ def verify_onnx(model: nn.Module, onnx_file: str, size: Tuple[int, int],
         if runner.input_size is None:  # dynamic frame size: also another one
             clips.append(example_inputs(clip_seconds, (size[0] + 32, max(32, size[1] - 32)),
                                         clip_seconds, seed=1))
-    mean = model.data_preprocessor.mean.reshape(1, 3, 1, 1).float()
-    std = model.data_preprocessor.std.reshape(1, 3, 1, 1).float()
     model.eval()
+    graph = ExportGraph(model).eval()  # the exported computation, run by PyTorch
     reports: List[Dict[str, object]] = []
     for frames, log_mel, seconds in clips:
-        inputs = dict(frames=((frames.float() - mean) / std)[None],  # (F,..) -> (1, F, ..)
-                      audio_log_mel=log_mel.float()[None],  # (T,..) -> (1, T, ..)
-                      frame_seconds=seconds.long()[None])  # (F,) -> (1, F)
         with torch.no_grad():
-            reference = model._predict_frames(inputs)  # [F, H, W] each
+            reference = graph(frames, log_mel, seconds)  # [F, H, W] each
         onnx = runner.predict_frames(frames.numpy(), log_mel.numpy(), seconds.numpy())
-        report = compare_predictions(reference, onnx, class_ties(model, inputs))
+        report = compare_predictions(reference, onnx, class_ties(
+            model, graph.model_inputs(frames, log_mel, seconds)))
         report['frames'] = int(frames.shape[0])
         reports.append(report)
     worst_prob = max(r['max_abs_prob_diff'] for r in reports)

@@ -8,7 +8,7 @@ was loading (from :mod:`projects.transavs.datasets.loading_tracker`, where known
 cause and the command that resumes the run.
 """
 import re
-from typing import List, Optional
+from typing import Iterator, List, Optional
 
 from ..datasets.loading_tracker import clip_loaded_by
 
@@ -22,28 +22,31 @@ class DataLoaderWorkerDied(RuntimeError):
     """A DataLoader worker process died while the run was loading data."""
 
 
-def worker_pids(error: BaseException) -> List[int]:
-    """The pids of dead DataLoader workers that ``error`` (or its causes) reports."""
-    pids: List[int] = []
+def _chain(error: Optional[BaseException]) -> Iterator[BaseException]:
+    """``error`` and its causes / contexts, each once."""
     seen = set()
     while error is not None and id(error) not in seen:
         seen.add(id(error))
-        text = str(error)
+        yield error
+        error = error.__cause__ or error.__context__
+
+
+def worker_pids(error: BaseException) -> List[int]:
+    """The pids of dead DataLoader workers that ``error`` (or its causes) reports."""
+    pids: List[int] = []
+    for link in _chain(error):
+        text = str(link)
         for match in _EXITED.finditer(text):
             pids.extend(int(p) for p in match.group(1).replace(' ', '').split(',') if p)
         pids.extend(int(m.group(1)) for m in _SIGNALLED.finditer(text))
-        error = error.__cause__ or error.__context__
     return list(dict.fromkeys(pids))
 
 
 def _signal_name(error: BaseException) -> Optional[str]:
-    seen = set()
-    while error is not None and id(error) not in seen:
-        seen.add(id(error))
-        match = _SIGNALLED.search(str(error))
+    for link in _chain(error):
+        match = _SIGNALLED.search(str(link))
         if match:
             return match.group(2)
-        error = error.__cause__ or error.__context__
     return None
 
 
