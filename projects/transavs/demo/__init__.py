@@ -11,12 +11,15 @@ lines; docs/en/get_started.md (the demo) and docs/en/advanced_guides/ablation.md
   object" reference (:func:`every_object_reference`);
 - :mod:`.report`: the metrics tables and the AQDL / AQML activity (:func:`loss_activity`);
 - :mod:`.run`: the demo end to end (:func:`run_demo`);
-- :mod:`.ablation`: the variants, one run (:func:`run_variant`) and the table
-  (:func:`run_ablation`).
+- :mod:`.ablation`: the benchmarks and their variants, one run (:func:`run_variant`) and the
+  table (:func:`run_ablation`); the per-object recall of a trained runner is
+  :func:`object_recall`.
 
 Importing this package registers nothing beyond what ``projects.transavs`` registers.
 """
 from .ablation import (
+    BENCHMARKS,
+    HARD_VARIANTS,
     ITERS,
     TABLE_VARIANTS,
     VARIANTS,
@@ -35,12 +38,19 @@ from .report import (
     table,
 )
 from .run import run_demo
-from .scoring import evaluate, evaluate_robustness, every_object_reference, per_subset
+from .scoring import (
+    evaluate,
+    evaluate_robustness,
+    every_object_reference,
+    object_recall,
+    per_subset,
+)
 
 __all__ = [
     'CONFIG', 'AVSS_CONFIG', 'SUBSETS', 'build_config', 'build_avss_config', 'make_data',
     'make_avss_data', 'evaluate', 'evaluate_robustness', 'every_object_reference', 'per_subset',
     'semantic_table', 'robustness_md', 'ACTIVITY_KEYS', 'loss_activity', 'activity_text',
     'table', 'run_demo',
-    'ITERS', 'VARIANTS', 'TABLE_VARIANTS', 'run_variant', 'summarize', 'run_ablation'
+    'ITERS', 'VARIANTS', 'TABLE_VARIANTS', 'HARD_VARIANTS', 'BENCHMARKS', 'run_variant',
+    'summarize', 'run_ablation', 'object_recall'
 ]

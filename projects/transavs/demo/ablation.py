@@ -1,12 +1,18 @@
-"""Ablation of TransAVS's design choices on the demo's synthetic data
-(the table in docs/en/advanced_guides/ablation.md).
+"""Ablation of TransAVS's design choices on generated data (the tables in
+docs/en/advanced_guides/ablation.md), on two benchmarks (:data:`BENCHMARKS`):
 
-Every variant trains the demo's tiny TransAVS (``configs/transavs_tiny_demo.py``: S4 + MS3
-trained together, 96x96) on the same generated data and is tested on both test splits with the
-official metrics. Beside mJ / mF, each row says how much the self-supervised losses acted: the
-fraction of training iterations (after the first tenth) in which AQDL / AQML were non-zero,
-and the mean sizes of their query sets ``S_1`` / ``S_2`` per frame. Every run is also scored
-with the other inference rule (``model.test_cfg.inference``), so one table compares both.
+- ``demo``: ``make demo``'s S4 + MS3 data, trained together (:data:`VARIANTS`);
+- ``ms3_hard``: MS3-like clips with 2-3 sounding objects of different categories among
+  silent look-alikes, trained from binary masks only (:data:`HARD_VARIANTS`): the setting in
+  which the paper's self-supervised losses have something to add.
+
+Every variant trains the demo's tiny TransAVS (``configs/transavs_tiny_demo.py``, 96x96,
+restricted to the benchmark's subsets) on the same generated data and is tested with the
+official metrics, both inference rules, and the per-object recall (the fraction of visible
+sounding objects that one sounding query's mask covers at IoU >= 0.5,
+:func:`~.scoring.object_recall`). Beside them, each row says how much the self-supervised
+losses acted: the fraction of training iterations (after the first tenth) in which AQDL /
+AQML were non-zero, and the mean sizes of their query sets ``S_1`` / ``S_2`` per frame.
 
 Each (variant, seed) trains in its own process (:func:`run_variant`) and leaves
 ``runs/{variant}_s{seed}/result.json``; a run whose result exists is not repeated, so an
@@ -18,22 +24,23 @@ import os
 import os.path as osp
 import subprocess
 import time
+from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config
 
 from ..engine import build_runner
 from .config import CONFIG, REPO_ROOT, SUBSETS, build_config
-from .data import make_data
+from .data import DATA_LAYOUTS, HARD_LAYOUTS, make_data, planned_test_clips
 from .report import loss_activity
-from .scoring import evaluate, per_subset
+from .scoring import evaluate, object_recall, per_subset
 
-__all__ = ['CRITERION', 'ITERS', 'VARIANTS', 'TABLE_VARIANTS', 'run_variant', 'summarize',
-           'run_ablation']
+__all__ = ['CRITERION', 'ITERS', 'VARIANTS', 'TABLE_VARIANTS', 'HARD_VARIANTS', 'Benchmark',
+           'BENCHMARKS', 'benchmark_config', 'run_variant', 'summarize', 'run_ablation']
 
 CRITERION = 'model.decode_head.criterion'
-#: training iterations per run; fixed here rather than read from the demo config, so that the
-#: table's runs stay comparable when the demo changes
+#: training iterations per run of the demo benchmark; fixed here rather than read from the
+#: demo config, so that the table's runs stay comparable when the demo changes
 ITERS = 1400
 NO_CE_COSTS = [
     dict(type='ClassificationCost', weight=2.0),
@@ -90,29 +97,152 @@ VARIANTS = {
 TABLE_VARIANTS = ('default', 'no_aqdl', 'no_aqml', 'no_aqdl_aqml', 'fixed_delta', 'semantic',
                   'conf_foreground', 'd0_1', 'alpha_0.5', 'queries_4', 'no_mask_ce', 'union')
 
+#: the paper's own setting: AVSBench's binary masks as targets (one sounding instance per
+#: frame) and S1 / S2 by the sounding classes
+PAPER_SETTING = {f'{CRITERION}.gt_instances': 'semantic', f'{CRITERION}.confidence': 'sounding'}
+_COMPONENTS = {f'{CRITERION}.gt_instances': 'components', f'{CRITERION}.confidence': 'sounding'}
+_LOSSES_OFF = {f'{CRITERION}.loss_aqdl': None, f'{CRITERION}.loss_aqml': None}
+#: the ms3_hard benchmark's variants: name -> (description, config overrides, default seeds)
+HARD_VARIANTS = {
+    'semantic': ("the paper's setting: binary targets (gt_instances='semantic', one sounding "
+                 "instance per frame), S1 / S2 by the sounding classes (confidence='sounding'), "
+                 'AQDL and AQML on', PAPER_SETTING, (0, 1, 2)),
+    'semantic_off': ("the paper's setting, AQDL and AQML off", {**PAPER_SETTING, **_LOSSES_OFF},
+                     (0, 1, 2)),
+    'components': ("gt_instances='components' (each connected sounding region an instance: "
+                   'the instance labels AQDL / AQML stand in for), AQDL and AQML on',
+                   _COMPONENTS, (0, 1, 2)),
+    'components_off': ("gt_instances='components', AQDL and AQML off",
+                       {**_COMPONENTS, **_LOSSES_OFF}, (0, 1, 2)),
+    'no_aqdl': ("the paper's setting, AQDL off", {**PAPER_SETTING, f'{CRITERION}.loss_aqdl': None},
+                (0, 1)),
+    'no_aqml': ("the paper's setting, AQML off", {**PAPER_SETTING, f'{CRITERION}.loss_aqml': None},
+                (0, 1)),
+    'fixed_h': ("the paper's setting, h of eq. 10 not trained (a random projection)",
+                {**PAPER_SETTING, 'optim_wrapper.paramwise_cfg.custom_keys.aqdl_proj':
+                 dict(lr_mult=0.0, decay_mult=0.0)}, (0, 1)),
+    'aqdl_audio': ("the paper's setting, AQDL on the audio queries A_q (eq. 1-3) instead of the "
+                   "decoder's final queries", {**PAPER_SETTING,
+                                               'model.decode_head.aqdl_queries': 'audio'},
+                   (0, 1)),
+    'fixed_delta1': ("the paper's setting, delta1 fixed at 0.6 (delta2 by eq. 18; Table 3)",
+                     {**PAPER_SETTING, 'custom_hooks.0.delta1': 0.6}, (0, 1)),
+    'fixed_delta2': ("the paper's setting, delta2 fixed at 0.6 (delta1 by eq. 18; Table 3)",
+                     {**PAPER_SETTING, 'custom_hooks.0.delta2': 0.6}, (0, 1)),
+    'conf_max_class': ("the paper's setting with the old S1 / S2 reading (confidence="
+                       "'max_class': background queries enter too)",
+                       {**PAPER_SETTING, f'{CRITERION}.confidence': 'max_class'}, (0, 1)),
+    'aqml_full': ("the paper's setting, AQML at eq. 12's resolution (aqml_stride=1, the input "
+                  'size) instead of stride 4', {**PAPER_SETTING, f'{CRITERION}.aqml_stride': 1},
+                  (0, 1)),
+    'paired': ("the paper's setting, AQDL / AQML averaged over the frames with a pair only "
+               "(frame_reduction='paired')",
+               {**PAPER_SETTING, f'{CRITERION}.loss_aqdl.frame_reduction': 'paired',
+                f'{CRITERION}.loss_aqml.frame_reduction': 'paired'}, (0, 1)),
+}
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """One ablation benchmark: its data and its variants.
+
+    Args:
+        description (str): One line.
+        layouts (dict[str, dict]): Per subset, the clips' objects (:func:`~.data.make_data`).
+        variants (dict): name -> (description, config overrides, default seeds).
+        table_variants (tuple[str, ...]): The table's rows, in order.
+        iters (int): Training iterations per run.
+        train_videos (tuple[int, ...]): Training clips per subset of ``layouts``.
+        test_videos (int): Test clips per subset.
+    """
+    description: str
+    layouts: Dict[str, dict]
+    variants: Dict[str, Tuple[str, dict, Tuple[int, ...]]]
+    table_variants: Tuple[str, ...]
+    iters: int
+    train_videos: Tuple[int, ...]
+    test_videos: int
+
+    @property
+    def subsets(self) -> Tuple[str, ...]:
+        """tuple[str, ...]: The subsets trained and tested, in the demo config's order."""
+        return tuple(s for s in SUBSETS if s in self.layouts)
+
+
+BENCHMARKS = {
+    'demo': Benchmark("make demo's S4 + MS3 data, trained together", DATA_LAYOUTS, VARIANTS,
+                      TABLE_VARIANTS, ITERS, (640, 480), 24),
+    'ms3_hard': Benchmark('MS3-like clips: 2-3 sounding objects of 8 categories among 2 silent '
+                          'look-alikes, binary masks only', HARD_LAYOUTS, HARD_VARIANTS,
+                          tuple(HARD_VARIANTS), 1500, (800, ), 32),
+}
+
+
+def benchmark_config(benchmark: str, out: str, iters: int) -> Config:
+    """The demo config on a benchmark's data in ``{out}/data``, with its subsets only.
+
+    Args:
+        benchmark (str): A key of :data:`BENCHMARKS`.
+        out (str): The ablation folder.
+        iters (int): Training iterations.
+
+    Returns:
+        Config: The config (without a variant's overrides).
+    """
+    bench = BENCHMARKS[benchmark]
+    cfg = build_config(CONFIG, out, iters)
+    if bench.subsets != SUBSETS:
+        for loader in (cfg.train_dataloader, cfg.test_dataloader):
+            kept = [ds for ds, subset in zip(loader.dataset.datasets, SUBSETS)
+                    if subset in bench.subsets]
+            loader.dataset = kept[0] if len(kept) == 1 else dict(loader.dataset,
+                                                                 datasets=kept)
+    return cfg
+
 
 def _run_dir(out: str, variant: str, seed: int) -> str:
     return osp.join(out, 'runs', f'{variant}_s{seed}')
 
 
-def run_variant(out: str, variant: str, seed: int, iters: int = ITERS) -> dict:
+def _data_spec(benchmark: str, train_videos: Sequence[int], test_videos: int,
+               seed: int) -> dict:
+    """What ``data/done.json`` records (the demo benchmark's record names no benchmark)."""
+    spec = dict(train_videos=list(train_videos), test_videos=test_videos, seed=seed)
+    return spec if benchmark == 'demo' else dict(spec, benchmark=benchmark)
+
+
+def run_variant(out: str, variant: str, seed: int, iters: Optional[int] = None,
+                benchmark: str = 'demo') -> dict:
     """Trains and tests one variant with one seed (in this process) on ``{out}/data``.
 
     Args:
-        out (str): The ablation folder (absolute), holding the data.
-        variant (str): A key of :data:`VARIANTS`.
+        out (str): The ablation folder (absolute), holding the data (and its
+            ``data/done.json``).
+        variant (str): A key of the benchmark's variants.
         seed (int): The training seed.
-        iters (int): Training iterations. Defaults to :data:`ITERS`.
+        iters (int, optional): Training iterations; defaults to the benchmark's.
+        benchmark (str): A key of :data:`BENCHMARKS`. Defaults to ``'demo'``.
 
     Returns:
         dict: What ``runs/{variant}_s{seed}/result.json`` holds: ``variant``, ``seed``,
-        ``inference`` (the configured rule), ``metrics`` (per rule, per subset),
-        ``activity``, ``iterations``, ``seconds`` and ``options``.
+        ``benchmark``, ``inference`` (the configured rule), ``metrics`` (per rule, per
+        subset), ``recall`` (per subset, :func:`~.scoring.object_recall`), ``activity``,
+        ``iterations``, ``seconds`` and ``options``.
+
+    Raises:
+        FileNotFoundError: the data were not written (no ``data/done.json``).
     """
-    _, options, _ = VARIANTS[variant]
+    bench = BENCHMARKS[benchmark]
+    iters = bench.iters if iters is None else iters
+    _, options, _ = bench.variants[variant]
+    marker = osp.join(out, 'data', 'done.json')
+    if not osp.exists(marker):
+        raise FileNotFoundError(f'{marker} not found: write the data first (run_ablation)')
+    with open(marker) as f:
+        spec = json.load(f)
     start = time.time()
     run_dir = _run_dir(out, variant, seed)
-    cfg = build_config(CONFIG, out, iters)
+    cfg = benchmark_config(benchmark, out, iters)
     cfg.merge_from_dict(options, allow_list_keys=True)
     cfg.work_dir = run_dir
     cfg.randomness = dict(seed=seed)
@@ -124,9 +254,12 @@ def run_variant(out: str, variant: str, seed: int, iters: int = ITERS) -> dict:
     for name in (rule, 'threshold' if rule == 'eq14' else 'eq14'):
         head.test_cfg['inference'] = name
         scores, _ = evaluate(runner, cfg.test_dataloader)
-        metrics[name] = per_subset(scores)
+        metrics[name] = per_subset(scores, bench.subsets)
     head.test_cfg['inference'] = rule
-    result = dict(variant=variant, seed=seed, inference=rule, metrics=metrics,
+    plans = planned_test_clips(spec['train_videos'], spec['test_videos'], spec['seed'],
+                               bench.layouts)
+    result = dict(variant=variant, seed=seed, benchmark=benchmark, inference=rule,
+                  metrics=metrics, recall=object_recall(runner, cfg.test_dataloader, plans),
                   activity=loss_activity(runner.message_hub),
                   iterations=cfg.train_cfg.max_iters, seconds=time.time() - start,
                   options=options)
@@ -146,22 +279,30 @@ def _fmt(values, digits=3):
     return text + (f' ± {spread:.{digits}f}' if spread is not None else '')
 
 
-def summarize(results: Sequence[dict], variants: Sequence[str]) -> Tuple[str, Dict[str, dict]]:
+def summarize(results: Sequence[dict], variants: Sequence[str],
+              benchmark: str = 'demo') -> Tuple[str, Dict[str, dict]]:
     """The markdown table (mean over seeds ± half the range) and its JSON form.
 
     Args:
         results (Sequence[dict]): Run results (as :func:`run_variant` returns).
         variants (Sequence[str]): The rows, in order; variants without results are left out.
+        benchmark (str): A key of :data:`BENCHMARKS`. Defaults to ``'demo'``.
 
     Returns:
         tuple[str, dict[str, dict]]: The table and, per variant, its description, rule,
-        seeds and the per-seed values of every column.
+        seeds and the per-seed values of every column. A subset's recall column appears when
+        every run of the table has it.
     """
-    lines = [
-        '| variant | seeds | S4 mJ | S4 mF | MS3 mJ | MS3 mF | AQDL ≠ 0 | AQML ≠ 0 | '
-        '\\|S1\\| | \\|S2\\| | other rule: S4 mJ / MS3 mJ |',
-        '|---|---|---|---|---|---|---|---|---|---|---|'
-    ]
+    bench = BENCHMARKS[benchmark]
+    subsets = bench.subsets
+    with_recall = bool(results) and all('recall' in r for r in results)
+    head = ['variant', 'seeds']
+    for subset in subsets:
+        name = subset.upper()
+        head += [f'{name} mJ', f'{name} mF'] + ([f'{name} recall'] if with_recall else [])
+    head += ['AQDL ≠ 0', 'AQML ≠ 0', '\\|S1\\|', '\\|S2\\|',
+             'other rule: ' + ' / '.join(f'{s.upper()} mJ' for s in subsets)]
+    lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
     summary = {}
     for variant in variants:
         runs = [r for r in results if r['variant'] == variant]
@@ -170,41 +311,48 @@ def summarize(results: Sequence[dict], variants: Sequence[str]) -> Tuple[str, Di
         rule = runs[0]['inference']
         other = next(k for k in runs[0]['metrics'] if k != rule)
         cells, row = [], {}
-        for subset in SUBSETS:
+        for subset in subsets:
             for metric in ('mJ', 'mF'):
                 values = [r['metrics'][rule][subset][metric] for r in runs]
                 row[f'{subset}/{metric}'] = values
+                cells.append(_fmt(values))
+            if with_recall:
+                values = [r['recall'][subset]['recall'] for r in runs]
+                row[f'{subset}/recall'] = values
                 cells.append(_fmt(values))
         for key in ('loss_aqdl_nonzero', 'loss_aqml_nonzero', 'aqdl_s1_mean', 'aqml_s2_mean'):
             values = [r['activity'][key] for r in runs if key in r['activity']]
             row[key] = values
             cells.append(_fmt(values, 2) if values else 'off')
         other_cell = ' / '.join(
-            _fmt([r['metrics'][other][s]['mJ'] for r in runs]) for s in SUBSETS)
-        row[f'{other}/mJ'] = {s: [r['metrics'][other][s]['mJ'] for r in runs] for s in SUBSETS}
+            _fmt([r['metrics'][other][s]['mJ'] for r in runs]) for s in subsets)
+        row[f'{other}/mJ'] = {s: [r['metrics'][other][s]['mJ'] for r in runs] for s in subsets}
         seeds = ','.join(str(r['seed']) for r in runs)
         lines.append(f'| {variant} | {seeds} | ' + ' | '.join(cells) +
                      f' | {other}: {other_cell} |')
-        summary[variant] = dict(description=VARIANTS[variant][0], inference=rule,
+        summary[variant] = dict(description=bench.variants[variant][0], inference=rule,
                                 seeds=[r['seed'] for r in runs], **row)
     return '\n'.join(lines) + '\n', summary
 
 
-def run_ablation(out: str, variants: Sequence[str] = TABLE_VARIANTS,
-                 seeds: Optional[Sequence[int]] = None, iters: int = ITERS,
-                 train_videos: Sequence[int] = (640, 480), test_videos: int = 24,
+def run_ablation(out: str, variants: Optional[Sequence[str]] = None,
+                 seeds: Optional[Sequence[int]] = None, iters: Optional[int] = None,
+                 train_videos: Optional[Sequence[int]] = None,
+                 test_videos: Optional[int] = None,
                  data_seed: int = 0, train: bool = True,
-                 run_command: Optional[Callable[[str, int], List[str]]] = None
-                 ) -> Dict[str, dict]:
+                 run_command: Optional[Callable[[str, int], List[str]]] = None,
+                 benchmark: str = 'demo') -> Dict[str, dict]:
     """Writes the data once, trains the missing runs, and writes ``table.md`` / ``table.json``.
 
     Args:
-        out (str): The ablation folder (absolute).
-        variants (Sequence[str]): Keys of :data:`VARIANTS`. Defaults to that table's rows.
+        out (str): The ablation folder (absolute); one benchmark per folder.
+        variants (Sequence[str], optional): Keys of the benchmark's variants. Defaults to
+            its table's rows.
         seeds (Sequence[int], optional): Seeds for every variant (default: each variant's).
-        iters (int): Training iterations per run. Defaults to :data:`ITERS`.
-        train_videos (Sequence[int]): Training videos per subset (S4, MS3).
-        test_videos (int): Test videos per subset.
+        iters (int, optional): Training iterations per run (default: the benchmark's).
+        train_videos (Sequence[int], optional): Training videos per subset (default: the
+            benchmark's).
+        test_videos (int, optional): Test videos per subset (default: the benchmark's).
         data_seed (int): The data seed.
         train (bool): Write the data and train the missing runs; False only summarises the
             runs that exist. Defaults to True.
@@ -212,27 +360,44 @@ def run_ablation(out: str, variants: Sequence[str] = TABLE_VARIANTS,
             :func:`run_variant` for ``(variant, seed)`` in its own process (run from the
             repository root, its output in ``runs/{variant}_s{seed}.log``). Needed when a run
             is missing and ``train`` is True.
+        benchmark (str): A key of :data:`BENCHMARKS`. Defaults to ``'demo'``.
 
     Returns:
         dict[str, dict]: The summary of :func:`summarize` (also in ``table.json``).
 
     Raises:
+        KeyError: an unknown benchmark or variant.
         RuntimeError: a run failed.
-        ValueError: a finished run was trained with other iterations or options than asked.
+        ValueError: a finished run was trained on another benchmark, with other iterations
+            or options than asked.
     """
+    if benchmark not in BENCHMARKS:
+        raise KeyError(f'unknown benchmark {benchmark!r}; expected one of {sorted(BENCHMARKS)}')
+    bench = BENCHMARKS[benchmark]
+    variants = bench.table_variants if variants is None else variants
+    unknown = [v for v in variants if v not in bench.variants]
+    if unknown:
+        raise KeyError(f'variants {unknown} are not variants of the {benchmark} benchmark '
+                       f'({sorted(bench.variants)})')
+    iters = bench.iters if iters is None else iters
+    train_videos = bench.train_videos if train_videos is None else tuple(train_videos)
+    test_videos = bench.test_videos if test_videos is None else test_videos
+    if len(train_videos) != len(bench.subsets):
+        raise ValueError(f'train_videos needs one count per subset {bench.subsets}, got '
+                         f'{list(train_videos)}')
     os.makedirs(out, exist_ok=True)
     marker = osp.join(out, 'data', 'done.json')
-    data_spec = dict(train_videos=list(train_videos), test_videos=test_videos, seed=data_seed)
+    data_spec = _data_spec(benchmark, train_videos, test_videos, data_seed)
     if train and (not osp.exists(marker) or json.load(open(marker)) != data_spec):
         size = Config.fromfile(CONFIG).test_pipeline[0]['scale'][0]
-        print(f'[ablation] writing the demo data to {out}/data')
-        make_data(out, train_videos, test_videos, data_seed, size)
+        print(f'[ablation] writing the {benchmark} data to {out}/data')
+        make_data(out, train_videos, test_videos, data_seed, size, bench.layouts)
         with open(marker, 'w') as f:
             json.dump(data_spec, f)
 
     results = []
     for variant in variants:
-        for seed in (seeds or VARIANTS[variant][2]):
+        for seed in (seeds or bench.variants[variant][2]):
             path = osp.join(_run_dir(out, variant, seed), 'result.json')
             if not train and not osp.exists(path):
                 continue
@@ -251,17 +416,20 @@ def run_ablation(out: str, variants: Sequence[str] = TABLE_VARIANTS,
                                        f'see {log}')
             with open(path) as f:
                 results.append(json.load(f))
-            if results[-1]['iterations'] != iters:
-                raise ValueError(f'{path} was trained for {results[-1]["iterations"]} '
-                                 f'iterations, not --iters {iters}: use another --out')
-            options = json.loads(json.dumps(VARIANTS[variant][1]))
-            if results[-1]['options'] != options:
-                raise ValueError(f'{path} was trained with options {results[-1]["options"]}, '
-                                 f'but {variant} is now {options}: delete the run to redo it')
             r = results[-1]
+            if r.get('benchmark', 'demo') != benchmark:
+                raise ValueError(f'{path} is a run of the {r["benchmark"]} benchmark, not '
+                                 f'{benchmark}: use another --out')
+            if r['iterations'] != iters:
+                raise ValueError(f'{path} was trained for {r["iterations"]} '
+                                 f'iterations, not --iters {iters}: use another --out')
+            options = json.loads(json.dumps(bench.variants[variant][1]))
+            if r['options'] != options:
+                raise ValueError(f'{path} was trained with options {r["options"]}, '
+                                 f'but {variant} is now {options}: delete the run to redo it')
             print(f'[ablation] {variant} seed {seed}: ' + ', '.join(
-                f'{s} mJ {r["metrics"][r["inference"]][s]["mJ"]:.3f}' for s in SUBSETS))
-    text, summary = summarize(results, variants)
+                f'{s} mJ {r["metrics"][r["inference"]][s]["mJ"]:.3f}' for s in bench.subsets))
+    text, summary = summarize(results, variants, benchmark)
     with open(osp.join(out, 'table.md'), 'w') as f:
         f.write(text)
     with open(osp.join(out, 'table.json'), 'w') as f:

@@ -20,10 +20,12 @@ from .mask_io import (
     write_palette_png,
     write_prob_png,
 )
+from .object_recall import query_predictions, recalled_objects
 from .semantic_mask_folders import evaluate_semantic_folders, find_semantic_labels
 from .semantic_scores import class_table, frame_class_stats, summarize_classes
 
 __all__ = [
+    'query_predictions', 'recalled_objects',
     'AVSMetric', 'AVSSMetric', 'class_table', 'dataset_fscore', 'decode_prob_png',
     'encode_prob_png', 'evaluate_mask_folders', 'evaluate_semantic_folders', 'find_clips',
     'find_semantic_labels', 'frame_class_stats', 'frame_fscore_curves', 'frame_jaccard',

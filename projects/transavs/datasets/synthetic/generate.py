@@ -9,16 +9,21 @@ from .categories import CATEGORIES
 from .plan import VideoPlan, plan_dataset
 from .writer import write_category_file, write_meta_csv, write_video
 
-__all__ = ['generate_dataset']
+__all__ = ['generate_dataset', 'NUM_CATEGORIES']
+
+#: the categories an S4 / MS3 set uses by default (the first K of the 23)
+NUM_CATEGORIES = 5
 
 
 def generate_dataset(data_root: str, subset: str,
                      videos_per_split: Union[int, Sequence[int]],
                      splits: Sequence[str] = layout.SPLITS, seed: int = 0, size: int = 224,
-                     num_categories: int = 5,
+                     num_categories: int = NUM_CATEGORIES,
                      distractors: Optional[Tuple[int, int]] = None,
                      sounding: Optional[Tuple[int, int]] = None,
-                     progress: bool = True) -> List[VideoPlan]:
+                     progress: bool = True,
+                     categories: Optional[Sequence[str]] = None,
+                     lookalikes: bool = False) -> List[VideoPlan]:
     """Writes a synthetic subset under ``data_root``; deterministic for a seed.
 
     Names are ``syn_{subset}_{index:06d}`` with the index counted over the written splits in
@@ -45,6 +50,10 @@ def generate_dataset(data_root: str, subset: str,
         sounding (tuple[int, int], optional): MS3 only: the range of sounding objects per
             video, ``2 <= MIN <= MAX`` (default: (2, 3)).
         progress (bool): Show a progress bar and a final line on stdout. Defaults to True.
+        categories (Sequence[str], optional): The S4 categories to use instead of the first
+            ``num_categories`` (``num_categories`` is then ignored).
+        lookalikes (bool): Silent distractors of a sounding object's shape first (see
+            :func:`~.plan.plan_video`). Defaults to False.
 
     Returns:
         list[VideoPlan]: The plans of the videos written, in CSV order.
@@ -59,6 +68,12 @@ def generate_dataset(data_root: str, subset: str,
         raise ValueError(f'splits must be distinct names of {layout.SPLITS}, got {given}')
     splits = [s for s in layout.SPLITS if s in given]  # official order, once
     min_categories = 1 if subset == 's4' else 3
+    if categories is not None:
+        unknown = [c for c in categories if c not in CATEGORIES]
+        if unknown or len(set(categories)) != len(categories):
+            bad = unknown or list(categories)
+            raise ValueError(f'categories must be distinct S4 categories, got {bad}')
+        num_categories = len(categories)
     if not min_categories <= num_categories <= len(CATEGORIES):
         raise ValueError(f'num_categories must be in [{min_categories}, {len(CATEGORIES)}] '
                          f'for {subset}, got {num_categories}')
@@ -79,7 +94,9 @@ def generate_dataset(data_root: str, subset: str,
     if size < 32:
         raise ValueError(f'size must be >= 32 pixels, got {size}')
 
-    plans = plan_dataset(subset, splits, counts, seed, num_categories, distractors, sounding)
+    plans = plan_dataset(subset, splits, counts, seed, num_categories, distractors, sounding,
+                         categories=CATEGORIES if categories is None else categories,
+                         lookalikes=lookalikes)
     write_meta_csv(plans, data_root, subset)
     if subset == 'ms3':  # the clips' sounding categories (MS3's meta CSV has none)
         write_category_file(plans, data_root)

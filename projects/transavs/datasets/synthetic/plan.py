@@ -22,7 +22,7 @@ import numpy as np
 
 from .. import avsbench_layout as layout
 from .. import avsbench_semantic_layout as semantic_layout
-from .categories import CATEGORIES, category_index
+from .categories import CATEGORIES, category_index, category_shape
 
 __all__ = ['NUM_FRAMES', 'SAMPLE_RATE', 'CLIP_SECONDS', 'PLANNED_SUBSETS', 'SINGLE_SOURCE',
            'DEFAULT_DISTRACTORS', 'DEFAULT_SOUNDING', 'ObjectPlan', 'VideoPlan', 'plan_video',
@@ -116,6 +116,10 @@ class VideoPlan:
                                       self.index, stream])
 
 
+def _shape(category: str) -> str:
+    return category_shape(category_index(category))
+
+
 def _place_objects(rng: np.random.Generator, count: int) -> List[Tuple[float, float, float]]:
     """``(x, y, radius)`` for ``count`` objects that overlap little."""
     placed = []
@@ -135,7 +139,8 @@ def plan_video(subset: str, split: str, index: int, seed: int,
                categories: Sequence[str],
                distractors: Optional[Tuple[int, int]] = None,
                sounding: Optional[Tuple[int, int]] = None,
-               vid: Optional[str] = None) -> VideoPlan:
+               vid: Optional[str] = None,
+               lookalikes: bool = False) -> VideoPlan:
     """The content of video ``index`` of a synthetic data set (deterministic).
 
     S4 and v1s clips have exactly one sounding object, its category cycling through
@@ -159,6 +164,9 @@ def plan_video(subset: str, split: str, index: int, seed: int,
             maximum is capped at ``len(categories) - 1``.
         vid (str, optional): AVSBench-semantic only: the ``vid``; defaults to
             ``syn_vid_{index:06d}``.
+        lookalikes (bool): Draw the silent distractors first from the categories that have
+            the shape of a sounding one (silent look-alikes: same shape, another colour and
+            sound), then from the rest. Defaults to False.
 
     Returns:
         VideoPlan: Its name, split, S4 / v1s category, objects (and ``vid``).
@@ -185,7 +193,15 @@ def plan_video(subset: str, split: str, index: int, seed: int,
     spare = num - len(sounding)
     num_distractors = int(rng.integers(min(low, spare), min(high, spare) + 1))
     others = [c for c in categories if c not in sounding]
-    distractors = list(rng.choice(others, size=num_distractors, replace=False))
+    if lookalikes:
+        shapes = {_shape(c) for c in sounding}
+        alike = [c for c in others if _shape(c) in shapes]
+        rest = [c for c in others if _shape(c) not in shapes]
+        ranked = [alike[i] for i in rng.permutation(len(alike))] + \
+            [rest[i] for i in rng.permutation(len(rest))]
+        distractors = ranked[:num_distractors]
+    else:
+        distractors = list(rng.choice(others, size=num_distractors, replace=False))
     cats = [(c, True) for c in sounding] + [(c, False) for c in distractors]
     order = rng.permutation(len(cats))  # drawing order
     places = _place_objects(rng, len(cats))
@@ -206,7 +222,8 @@ def plan_dataset(subset: str, splits: Sequence[str], videos_per_split: Sequence[
                  distractors: Optional[Tuple[int, int]] = None,
                  sounding: Optional[Tuple[int, int]] = None,
                  categories: Sequence[str] = CATEGORIES,
-                 offset: int = 0, vid_offset: Optional[int] = None) -> List[VideoPlan]:
+                 offset: int = 0, vid_offset: Optional[int] = None,
+                 lookalikes: bool = False) -> List[VideoPlan]:
     """The plans of every video of a subset, split by split.
 
     Video indices run on across the splits in the order given, so names are unique in the
@@ -237,6 +254,6 @@ def plan_dataset(subset: str, splits: Sequence[str], videos_per_split: Sequence[
         for i in range(count):
             vid = None if vid_offset is None else f'syn_vid_{vid_offset + len(plans):06d}'
             plans.append(plan_video(subset, split, offset + i, seed, categories, distractors,
-                                    sounding, vid))
+                                    sounding, vid, lookalikes))
         offset += count
     return plans

@@ -97,8 +97,8 @@ class AVSCriterion(nn.Module):
        the same importance-sampled points. Frames without annotation are not supervised.
        The cross-entropy term is needed once background is a class: with dice alone the
        background query's mask saturates to 1 everywhere and wins every pixel of eq. 14.
-    4. Self-supervised losses on the final layer over every frame: AQDL (eq. 9-10, on
-       ``h(q)``) and AQML (eq. 11-12, on the masks at ``aqml_stride``), over the queries
+    4. Self-supervised losses on the final layer over every frame but padding: AQDL (eq.
+       9-10, on ``h(q)``) and AQML (eq. 11-12, on the masks at ``aqml_stride``), over the queries
        whose confidence (:func:`query_confidence`) exceeds ``delta1`` / ``delta2``. The
        thresholds are set by :meth:`set_thresholds` (the eq. 18 schedule of
        ``ConfidenceThresholdHook``). The mean sizes of ``S_1`` and ``S_2`` per frame are
@@ -138,7 +138,11 @@ class AVSCriterion(nn.Module):
             :func:`query_confidence`. Defaults to ``'max_class'``.
         delta (float): ``delta1 = delta2`` until :meth:`set_thresholds` is called.
             Defaults to 0.55 (eq. 18's start value).
-        aqml_stride (int): stride of the masks that AQML compares. Defaults to 4.
+        aqml_stride (int): stride of the masks that AQML compares. Eq. 12 sums over the
+            ``H x W`` input pixels: 1 does that, upsampling the masks bilinearly to the input
+            size first (as eq. 7 does). The default 4 compares them as the final layer
+            predicts them (at the pixel decoder's finest stride, 4): 16 times fewer pixels;
+            ``I_ij`` is a mean over pixels, so only the binarisation's edges differ.
     """
 
     def __init__(self,
@@ -260,7 +264,8 @@ class AVSCriterion(nn.Module):
                 gt_sem_seg: Tensor,
                 gt_valid: Tensor,
                 instance_map: Optional[Tensor] = None,
-                instance_labels: Optional[Tensor] = None) -> Dict[str, Tensor]:
+                instance_labels: Optional[Tensor] = None,
+                frame_padded: Optional[Tensor] = None) -> Dict[str, Tensor]:
         """All loss terms of eq. 13.
 
         Args:
@@ -275,6 +280,9 @@ class AVSCriterion(nn.Module):
                 pipeline's instances (``ClipInstanceTargets``, built with this criterion's
                 ``gt_instances`` and ``num_classes``); without them the targets are built
                 from ``gt_sem_seg``.
+            frame_padded (Tensor, optional): ``[F]`` bool, frames that only pad a clip
+                (AVSBench-semantic's v1 clips: a mean-colour image with silent audio); they
+                never enter AQDL / AQML. None: no padded frames.
 
         Returns:
             dict[str, Tensor]: ``loss_cls``, ``loss_mask``, ``loss_dice`` (intermediate
@@ -304,7 +312,8 @@ class AVSCriterion(nn.Module):
             for name, value in self.layer_losses(cls, masks, targets, gt_valid,
                                                  matches[layer]).items():
                 losses[prefix + name] = value
-        losses.update(self.self_supervised_losses(outs, gt_sem_seg.shape[-2:]))
+        frames = None if frame_padded is None else ~frame_padded.bool()  # [F]
+        losses.update(self.self_supervised_losses(outs, gt_sem_seg.shape[-2:], frames))
         return losses
 
     def layer_losses(self,
@@ -361,10 +370,17 @@ class AVSCriterion(nn.Module):
             point_preds, point_targets, weight=mask_weight, avg_factor=num_total)
         return losses
 
-    def self_supervised_losses(self, outs: Dict[str, object],
-                               input_shape) -> Dict[str, Tensor]:
+    def self_supervised_losses(self, outs: Dict[str, object], input_shape,
+                               frames: Optional[Tensor] = None) -> Dict[str, Tensor]:
         """AQDL (eq. 9-10) and AQML (eq. 11-12) on the final layer, with the sizes of
-        ``S_1`` and ``S_2`` (mean per frame) for the log."""
+        ``S_1`` and ``S_2`` (mean per frame) for the log.
+
+        Args:
+            outs (dict): as :meth:`forward`'s.
+            input_shape (tuple[int, int]): the network input size.
+            frames (Tensor, optional): ``[F]`` bool, the frames the losses average over
+                (not padding); None: all.
+        """
         losses = dict()
         if not self.has_confidence_losses:
             return losses
@@ -372,15 +388,26 @@ class AVSCriterion(nn.Module):
                                  self.confidence)  # [F, N]
         if self.loss_aqdl is not None:
             delta1 = self.thresholds[0]
-            losses[self.loss_aqdl.loss_name] = self.loss_aqdl(outs['aqdl_embed'], probs, delta1)
-            losses['aqdl_s1'] = selection_sizes(probs, delta1).float().mean()
+            losses[self.loss_aqdl.loss_name] = self.loss_aqdl(outs['aqdl_embed'], probs, delta1,
+                                                              frames)
+            losses['aqdl_s1'] = self._mean_size(probs, delta1, frames)
         if self.loss_aqml is not None:
             masks = resample_to_stride(outs['mask_logits'][-1], input_shape,
                                        self.aqml_stride)  # [F, N, h', w']
             delta2 = self.thresholds[1]
-            losses[self.loss_aqml.loss_name] = self.loss_aqml(masks.sigmoid(), probs, delta2)
-            losses['aqml_s2'] = selection_sizes(probs, delta2).float().mean()
+            losses[self.loss_aqml.loss_name] = self.loss_aqml(masks.sigmoid(), probs, delta2,
+                                                              frames)
+            losses['aqml_s2'] = self._mean_size(probs, delta2, frames)
         return losses
+
+    @staticmethod
+    def _mean_size(probs: Tensor, threshold: Tensor, frames: Optional[Tensor]) -> Tensor:
+        """Mean ``|S|`` over the frames the losses see (for the log)."""
+        sizes = selection_sizes(probs, threshold).float()  # [F]
+        if frames is None:
+            return sizes.mean()
+        weight = frames.to(sizes.dtype)
+        return (sizes * weight).sum() / weight.sum().clamp(min=1)
 
     @staticmethod
     def _num_total(num_instances: Tensor) -> Tensor:

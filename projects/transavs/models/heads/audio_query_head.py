@@ -14,12 +14,15 @@ from torch.utils.checkpoint import checkpoint
 from ..layers import AudioQueryEncoder, AudioVisualDecoderLayer, SinePositionalEncoding2D
 from ..utils import resample_to_stride
 
-__all__ = ['AudioQueryHead', 'INFERENCE_RULES']
+__all__ = ['AudioQueryHead', 'INFERENCE_RULES', 'AQDL_QUERIES']
 
 #: the smallest float32 above 0.5 (``math.nextafter(0.5, 1)`` is a float64 that rounds back
 #: to 0.5 in a float32 tensor)
 ABOVE_HALF = float(torch.nextafter(torch.tensor(0.5), torch.tensor(1.0)))
 INFERENCE_RULES = ('eq14', 'threshold')
+#: the queries that ``h`` of eq. 10 projects for AQDL: the decoder's final ones, or the audio
+#: queries ``A_q`` of eq. 1-3 that the decoder starts from
+AQDL_QUERIES = ('final', 'audio')
 
 
 @MODELS.register_module()
@@ -39,7 +42,11 @@ class AudioQueryHead(BaseModule):
       upsampled bilinearly (equal to eq. 7 with ``f_v^4`` the bilinear upsampling of
       ``f_v^3``). Classes (eq. 8): ``softmax(g(F_av))`` over the ``K = num_classes`` real
       classes (class 0 = background; S4/MS3: 1 = sounding) and the "no object" class (last).
-    - ``h`` of eq. 10: a learnable ``d x d`` projection of the final queries for AQDL.
+    - ``h`` of eq. 10: a learnable ``d x d`` projection of the queries for AQDL: the final
+      (normalised) decoder queries ``q_i`` (``aqdl_queries='final'``, the default: the
+      queries whose confidence selects ``S_1``), or the audio queries ``A_q`` of eq. 1-3
+      (``'audio'``: the paper pairs M and P "with audio queries A_q"; in clip mode they are
+      the same for every frame of a clip).
     - Inference (eq. 14-15): see :meth:`predict_by_feat`.
 
     Args:
@@ -66,6 +73,8 @@ class AudioQueryHead(BaseModule):
             (less memory, one more forward). Defaults to False.
         cls_prior_prob (float): initial probability of each real class (bias
             initialisation, as for focal losses). Defaults to 0.01.
+        aqdl_queries (str): ``'final'`` or ``'audio'``, the queries AQDL separates (see
+            above). Defaults to ``'final'``.
         criterion (dict): the criterion config (:class:`AVSCriterion`, required); its
             ``num_classes`` defaults to the head's.
         train_cfg (dict, optional): the criterion's ``train_cfg`` (points, assigner).
@@ -93,6 +102,7 @@ class AudioQueryHead(BaseModule):
                  deep_supervision: bool = True,
                  with_cp: bool = False,
                  cls_prior_prob: float = 0.01,
+                 aqdl_queries: str = 'final',
                  criterion: Optional[dict] = None,
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
@@ -107,6 +117,10 @@ class AudioQueryHead(BaseModule):
         if not 0 < cls_prior_prob * num_classes < 1:
             raise ValueError(f'AudioQueryHead: cls_prior_prob x num_classes must lie in '
                              f'(0, 1), got {cls_prior_prob} x {num_classes}')
+        if aqdl_queries not in AQDL_QUERIES:
+            raise ValueError(f'AudioQueryHead: aqdl_queries must be one of {AQDL_QUERIES}, '
+                             f'got {aqdl_queries!r}')
+        self.aqdl_queries = aqdl_queries
         self.embed_dims = embed_dims
         self.num_queries = num_queries
         self.clip_seconds = clip_seconds
@@ -242,7 +256,8 @@ class AudioQueryHead(BaseModule):
             dict: ``cls_logits`` (list of ``[B*T, N, K + 1]``, one per predicting layer, the last
             one final), ``mask_logits`` (list of ``[B*T, N, h, w]``; intermediate ones at
             ``aux_mask_stride``, the final one at the mask-feature stride) and
-            ``query_embed`` (``[B*T, N, d]``, the final normalised queries ``q_i``).
+            ``query_embed`` (``[B*T, N, d]``, the final normalised queries ``q_i``) and
+            ``audio_queries`` (``[B*T, N, d]``, ``A_q`` of eq. 1-3, the decoder's input).
         """
         if len(feats) != self.num_levels:
             raise ValueError(f'AudioQueryHead expects {self.num_levels} visual scales, '
@@ -253,6 +268,7 @@ class AudioQueryHead(BaseModule):
                              f'{num_clips} clips')
         frames_per_clip = feats[0].shape[0] // num_clips
         query = self.build_queries(audio_feat, frames_per_clip, frame_seconds)  # [F, N, d]
+        audio_queries = query
         tokens, positions = self._flatten_scales(feats)
         query_pos = self.query_pos.weight[None].to(query.dtype)  # [1, N, d]
         mask_embed = self.mask_proj(mask_feat)  # W_2 f_v^3: [F, d, h_m, w_m]
@@ -277,7 +293,8 @@ class AudioQueryHead(BaseModule):
         return dict(
             cls_logits=cls_logits,
             mask_logits=mask_logits,
-            query_embed=self.decoder_norm(query))
+            query_embed=self.decoder_norm(query),
+            audio_queries=audio_queries)
 
     # -------------------------------------------------------------------------------- loss
     def loss(self,
@@ -287,7 +304,8 @@ class AudioQueryHead(BaseModule):
              gt_sem_seg: Tensor,
              gt_valid: Tensor,
              instance_map: Optional[Tensor] = None,
-             instance_labels: Optional[Tensor] = None) -> Dict[str, Tensor]:
+             instance_labels: Optional[Tensor] = None,
+             frame_padded: Optional[Tensor] = None) -> Dict[str, Tensor]:
         """Forward and the criterion's losses (eq. 13).
 
         Args:
@@ -296,6 +314,8 @@ class AudioQueryHead(BaseModule):
             gt_valid (Tensor): ``[B*T]`` bool, annotated frames.
             instance_map, instance_labels (Tensor, optional): ``[B*T, H, W]`` and
                 ``[B*T, M]``, the data pipeline's instances (``ClipInstanceTargets``).
+            frame_padded (Tensor, optional): ``[B*T]`` bool, padding frames (kept out of
+                AQDL / AQML).
 
         Returns:
             dict[str, Tensor]: the loss terms (intermediate layers prefixed ``d{i}.``) and
@@ -303,19 +323,23 @@ class AudioQueryHead(BaseModule):
         """
         outs = self.forward(feats, mask_feat, audio_feat, tuple(gt_sem_seg.shape[-2:]),
                             with_aux=self.deep_supervision)
-        return self.loss_by_feat(outs, gt_sem_seg, gt_valid, instance_map, instance_labels)
+        return self.loss_by_feat(outs, gt_sem_seg, gt_valid, instance_map, instance_labels,
+                                 frame_padded)
 
     def loss_by_feat(self,
                      outs: Dict[str, object],
                      gt_sem_seg: Tensor,
                      gt_valid: Tensor,
                      instance_map: Optional[Tensor] = None,
-                     instance_labels: Optional[Tensor] = None) -> Dict[str, Tensor]:
+                     instance_labels: Optional[Tensor] = None,
+                     frame_padded: Optional[Tensor] = None) -> Dict[str, Tensor]:
         """The criterion's losses from :meth:`forward`'s outputs; see :meth:`loss`."""
         outs = dict(outs)
         if self.criterion.loss_aqdl is not None:
-            outs['aqdl_embed'] = self.aqdl_proj(outs['query_embed'])  # h(q) of eq. 10
-        return self.criterion(outs, gt_sem_seg, gt_valid, instance_map, instance_labels)
+            queries = outs['query_embed' if self.aqdl_queries == 'final' else 'audio_queries']
+            outs['aqdl_embed'] = self.aqdl_proj(queries)  # h(q) of eq. 10: [F, N, d]
+        return self.criterion(outs, gt_sem_seg, gt_valid, instance_map, instance_labels,
+                              frame_padded)
 
     # --------------------------------------------------------------------------- inference
     def predict(self,

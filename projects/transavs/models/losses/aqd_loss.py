@@ -1,5 +1,5 @@
 """Audio Query Distance Loss (AQDL), paper eq. 9-10."""
-from typing import Union
+from typing import Optional, Union
 
 import torch
 import torch.nn as nn
@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from mmseg.registry import MODELS
 from torch import Tensor
 
-from .pairwise import pair_average, selected_pairs
+from .pairwise import FRAME_REDUCTIONS, pair_average, selected_pairs
 
 __all__ = ['AQDLoss', 'aqd_pair_terms']
 
@@ -51,7 +51,8 @@ class AQDLoss(nn.Module):
 
         L_AQDL = 2 / (n1 (n1 + 1)) * sum_{i<j in S1} d(q_i, q_j),   S1 = {p_k > delta1}
 
-    computed per frame (0 for a frame with ``n1 < 2``) and averaged over the batch's frames.
+    computed per frame (0 for a frame with ``n1 < 2``) and averaged over the batch's frames
+    (``frame_reduction``; the criterion leaves padded frames out).
     The projection ``h`` lives in the head; this module receives ``h(q)``.
 
     The paper gives neither ``d0`` nor the scale of ``h(q)``. With ``normalize=True`` (the
@@ -66,6 +67,11 @@ class AQDLoss(nn.Module):
         normalize (bool): unit-normalise ``h(q)`` before the distance. Defaults to True.
         eps (float): below this squared distance eq. 10's ``1 / x`` continues as its tangent
             line (:func:`aqd_pair_terms`). Defaults to 1e-6.
+        frame_reduction (str): how the per-frame losses are averaged over the batch's
+            frames (the paper defines the loss of one frame only): ``'all'`` (every frame
+            given, a frame with fewer than two selected queries counting 0) or ``'paired'``
+            (only the frames with at least two); see :func:`~.pairwise.pair_average`.
+            Defaults to ``'all'``.
         loss_name (str): key in the loss dict. Defaults to ``'loss_aqdl'``.
     """
 
@@ -74,8 +80,13 @@ class AQDLoss(nn.Module):
                  loss_weight: float = 2.0,
                  normalize: bool = True,
                  eps: float = 1e-6,
+                 frame_reduction: str = 'all',
                  loss_name: str = 'loss_aqdl') -> None:
         super().__init__()
+        if frame_reduction not in FRAME_REDUCTIONS:
+            raise ValueError(f'{type(self).__name__}: frame_reduction must be one of '
+                             f'{FRAME_REDUCTIONS}, got {frame_reduction!r}')
+        self.frame_reduction = frame_reduction
         if d0 <= 0:
             raise ValueError(f'AQDLoss: d0 must be positive, got {d0}')
         self.d0 = float(d0)
@@ -85,13 +96,15 @@ class AQDLoss(nn.Module):
         self._loss_name = loss_name
 
     def forward(self, embeds: Tensor, probs: Tensor,
-                threshold: Union[float, Tensor]) -> Tensor:
+                threshold: Union[float, Tensor],
+                frames: Optional[Tensor] = None) -> Tensor:
         """Computes the weighted loss.
 
         Args:
             embeds (Tensor): ``[F, N, d]`` projected query embeddings ``h(q)``.
             probs (Tensor): ``[F, N]`` query confidences ``p_k`` (not differentiated).
             threshold (float | Tensor): delta1 (a 0-dim tensor in ``AVSCriterion``).
+            frames (Tensor, optional): ``[F]`` bool, the frames averaged (None: all).
 
         Returns:
             Tensor: scalar ``loss_weight * L_AQDL``.
@@ -100,7 +113,8 @@ class AQDLoss(nn.Module):
             embeds = F.normalize(embeds.float(), dim=-1)
         pairs, n = selected_pairs(probs, threshold)  # [F, N, N], [F]
         terms = aqd_pair_terms(embeds, self.d0, self.eps)  # [F, N, N]
-        return self.loss_weight * pair_average(terms, pairs, n).to(embeds.dtype)
+        loss = pair_average(terms, pairs, n, frames, self.frame_reduction)
+        return self.loss_weight * loss.to(embeds.dtype)
 
     @property
     def loss_name(self) -> str:

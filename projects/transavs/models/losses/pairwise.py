@@ -1,10 +1,13 @@
 """The confident-pair average shared by AQDL (eq. 9) and AQML (eq. 11)."""
-from typing import Tuple, Union
+from typing import Optional, Tuple, Union
 
 import torch
 from torch import Tensor
 
-__all__ = ['selected_pairs', 'pair_average', 'selection_sizes']
+__all__ = ['selected_pairs', 'pair_average', 'selection_sizes', 'FRAME_REDUCTIONS']
+
+#: how :func:`pair_average` averages the per-frame terms over the batch's frames
+FRAME_REDUCTIONS = ('all', 'paired')
 
 
 def _selected(probs: Tensor, threshold: Union[float, Tensor]) -> Tensor:
@@ -40,23 +43,38 @@ def selected_pairs(probs: Tensor,
     return pair_mask, selected.sum(dim=1)
 
 
-def pair_average(pair_values: Tensor, pair_mask: Tensor, n: Tensor) -> Tensor:
+def pair_average(pair_values: Tensor, pair_mask: Tensor, n: Tensor,
+                 frames: Optional[Tensor] = None, reduction: str = 'all') -> Tensor:
     """``2 / (n (n + 1)) * sum_{i<j in S} v_ij`` per frame, averaged over frames.
 
-    The normalisation of eq. 9 and eq. 11. A frame with ``n < 2`` has no pair and
-    contributes 0 to the mean. No host synchronisation.
+    The normalisation of eq. 9 and eq. 11, which define the loss of one frame; the paper does
+    not say how frames are combined. No host synchronisation.
 
     Args:
         pair_values (Tensor): ``[F, N, N]`` pair terms ``v_ij`` (only masked ones are read).
         pair_mask (Tensor): bool ``[F, N, N]`` from :func:`selected_pairs`.
         n (Tensor): ``[F]`` number of selected queries per frame.
+        frames (Tensor, optional): ``[F]`` bool, the frames that may enter the average
+            (AVSBench-semantic's padded frames, a mean-colour image with silent audio, are
+            left out by the criterion); None: all.
+        reduction (str): ``'all'``: the mean over those frames, a frame with ``n < 2`` (no
+            pair) counting 0; ``'paired'``: the mean over those of them with ``n >= 2``
+            only (0 when none has a pair). Defaults to ``'all'``.
 
     Returns:
-        Tensor: scalar, the mean over the ``F`` frames.
+        Tensor: scalar.
     """
+    if reduction not in FRAME_REDUCTIONS:
+        raise ValueError(f'frame reduction must be one of {FRAME_REDUCTIONS}, got '
+                         f'{reduction!r}')
     total = torch.where(pair_mask, pair_values,
                         pair_values.new_zeros(())).sum(dim=(1, 2))  # [F]
     n = n.to(total.dtype)
-    per_frame = torch.where(n >= 2, 2 * total / (n * (n + 1)).clamp(min=1),
+    paired = n >= 2
+    per_frame = torch.where(paired, 2 * total / (n * (n + 1)).clamp(min=1),
                             total.new_zeros(()))
-    return per_frame.mean()
+    counted = torch.ones_like(paired) if frames is None else frames.to(paired.device).bool()
+    if reduction == 'paired':
+        counted = counted & paired
+    weight = counted.to(per_frame.dtype)
+    return (per_frame * weight).sum() / weight.sum().clamp(min=1)

@@ -261,7 +261,9 @@ class TransAVS(BaseSegmentor):
                 f"'ClipInstanceTargets', mode='{criterion.gt_instances}', num_classes="
                 f"{criterion.num_classes}) to the train pipeline, before PackAVSInputs (or "
                 'compile with fullgraph=False, which labels them on the host)')
-        return self._loss_function()(inputs, gt_sem_seg, gt_valid, *(instances or ()))
+        instance_map, instance_labels = instances or (None, None)
+        return self._loss_function()(inputs, gt_sem_seg, gt_valid, instance_map,
+                                     instance_labels, self.padded_tensor(data_samples, gt_valid))
 
     @staticmethod
     def gt_tensors(data_samples: List[AVSDataSample]) -> Tuple[Tensor, Tensor]:
@@ -283,6 +285,24 @@ class TransAVS(BaseSegmentor):
             raise ValueError(f'gt_valid flags ({gt_valid.numel()}) do not match the '
                              f'{gt_sem_seg.shape[0]} ground-truth frames')
         return gt_sem_seg, gt_valid
+
+    @staticmethod
+    def padded_tensor(data_samples: List[AVSDataSample], gt_valid: Tensor) -> Tensor:
+        """``[B*T]`` bool, the frames that only pad their clip (metainfo ``frame_padded``:
+        AVSBench-semantic's v1 clips padded to 10 frames; none where absent), on
+        ``gt_valid``'s device. Always a tensor, so a compiled step sees one signature."""
+        flags = []
+        for ds in data_samples:
+            padded = ds.metainfo.get('frame_padded')
+            num_frames = ds.gt_sem_seg.data.shape[0]
+            if padded is None:
+                padded = [False] * num_frames
+            elif len(padded) != num_frames:
+                raise ValueError(f'frame_padded has {len(padded)} flags for {num_frames} '
+                                 'ground-truth frames')
+            flags.extend(bool(p) for p in padded)
+        # (B, T) -> (B*T,)
+        return torch.tensor(flags, dtype=torch.bool, device=gt_valid.device)
 
     def instance_tensors(self,
                          data_samples: List[AVSDataSample]) -> Optional[Tuple[Tensor, Tensor]]:
@@ -328,7 +348,8 @@ class TransAVS(BaseSegmentor):
                           gt_sem_seg: Tensor,
                           gt_valid: Tensor,
                           instance_map: Optional[Tensor] = None,
-                          instance_labels: Optional[Tensor] = None) -> Dict[str, Tensor]:
+                          instance_labels: Optional[Tensor] = None,
+                          frame_padded: Optional[Tensor] = None) -> Dict[str, Tensor]:
         """The training forward on tensors: features, head and criterion (targets,
         matching, the losses of eq. 13). The function that ``compile`` compiles.
 
@@ -339,13 +360,14 @@ class TransAVS(BaseSegmentor):
             gt_valid (Tensor): ``[B*T]`` bool, annotated frames.
             instance_map, instance_labels (Tensor, optional): ``[B*T, H, W]`` and
                 ``[B*T, M]``, from :meth:`instance_tensors`.
+            frame_padded (Tensor, optional): ``[B*T]`` bool, from :meth:`padded_tensor`.
 
         Returns:
             dict[str, Tensor]: as :meth:`loss`.
         """
         feats, mask_feat, audio_feat, _ = self._features(inputs)
         return self.decode_head.loss(feats, mask_feat, audio_feat, gt_sem_seg, gt_valid,
-                                     instance_map, instance_labels)
+                                     instance_map, instance_labels, frame_padded)
 
     def _loss_function(self) -> Callable[..., Dict[str, Tensor]]:
         """:meth:`loss_from_tensors`, compiled on first use when ``compile`` is set.
