@@ -174,7 +174,7 @@ BENCHMARKS = {
                       TABLE_VARIANTS, ITERS, (640, 480), 24),
     'ms3_hard': Benchmark('MS3-like clips: 2-3 sounding objects of 8 categories among 2 silent '
                           'look-alikes, binary masks only', HARD_LAYOUTS, HARD_VARIANTS,
-                          tuple(HARD_VARIANTS), 1500, (800, ), 32),
+                          tuple(HARD_VARIANTS), 1000, (800, ), 32),
 }
 
 
