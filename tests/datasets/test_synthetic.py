@@ -248,6 +248,8 @@ def test_splits_are_written_in_the_official_order(tmp_path):
     (dict(subset='ms3', sounding=(3, 2)), 'sounding .* is for ms3'),
     (dict(subset='s4', videos_per_split=0), 'one count >= 1'),
     (dict(subset='s4', size=31), 'size must be >= 32'),
+    (dict(subset='ms3', categories=['cat_meowing', 'violin']), 'distinct S4 categories'),
+    (dict(subset='ms3', categories=['cat_meowing'] * 3), 'distinct S4 categories'),
 ])
 def test_bad_arguments_write_nothing(tmp_path, kwargs, message):
     kwargs = dict(dict(videos_per_split=2), **kwargs)
@@ -271,3 +273,34 @@ def test_sounding_range_ms3():
                               sounding=(3, 3))
     assert all(len(p.sounding_categories) == 3 for p in plans)
     assert all(p.category is None for p in plans)
+
+
+def test_silent_lookalikes_share_a_sounding_shape():
+    """``lookalikes=True``: silent distractors of a sounding object's shape come first (another
+    colour and sound), the rest only when there are not enough of them."""
+    from projects.transavs.demo.data import HARD_CATEGORIES
+    shape = {c: tool.category_shape(tool.category_index(c)) for c in HARD_CATEGORIES}
+    assert sorted(shape.values()) == sorted(sorted(set(shape.values())) * 2)  # 4 shapes, 2 each
+    plans = tool.plan_dataset('ms3', ['train'], [40], seed=2, num_categories=8,
+                              categories=HARD_CATEGORIES, sounding=(2, 3), distractors=(2, 2),
+                              lookalikes=True)
+    fewer = 0
+    for plan in plans:
+        sounding = {shape[c] for c in plan.sounding_categories}
+        silent = [o.category for o in plan.objects if not o.sounding]
+        candidates = [c for c in HARD_CATEGORIES
+                      if c not in plan.sounding_categories and shape[c] in sounding]
+        assert len(silent) == 2 and 2 <= len(plan.sounding_categories) <= 3
+        alike = [c for c in silent if shape[c] in sounding]
+        assert len(alike) == min(2, len(candidates)), plan.name
+        fewer += len(candidates) < 2
+    assert fewer < len(plans) // 2  # most clips get two look-alikes
+    # without the option: the same sounding objects, silent ones drawn from all the others
+    plain = tool.plan_dataset('ms3', ['train'], [40], seed=2, num_categories=8,
+                              categories=HARD_CATEGORIES, sounding=(2, 3), distractors=(2, 2))
+    assert [sorted(p.sounding_categories) for p in plain] == \
+        [sorted(p.sounding_categories) for p in plans]
+    assert sum(shape[o.category] in {shape[c] for c in p.sounding_categories}
+               for p in plain for o in p.objects if not o.sounding) < \
+        sum(shape[o.category] in {shape[c] for c in p.sounding_categories}
+            for p in plans for o in p.objects if not o.sounding)

@@ -22,13 +22,14 @@ def _has_path(cfg, dotted: str) -> bool:
     return True
 
 
-@pytest.mark.parametrize('variant', sorted(ablation.VARIANTS))
-def test_variant_options_name_existing_keys_and_build(variant):
+@pytest.mark.parametrize('benchmark, variant', [
+    (name, variant) for name, bench in ablation.BENCHMARKS.items() for variant in bench.variants])
+def test_variant_options_name_existing_keys_and_build(benchmark, variant):
     """A misspelt key would silently add a new, unread config entry: every key's parent must
     exist, keys of the dicts read with ``.get`` (``train_cfg`` / ``test_cfg``) must exist,
     and the model and the hooks must build (constructors refuse unknown arguments)."""
     cfg = Config.fromfile(demo.CONFIG)
-    _, options, seeds = ablation.VARIANTS[variant]
+    _, options, seeds = ablation.BENCHMARKS[benchmark].variants[variant]
     assert seeds
     for key in options:
         parent = key.rpartition('.')[0]
@@ -52,6 +53,35 @@ def test_union_variant_is_the_old_formulation():
     assert head.test_cfg['inference'] == 'threshold'
 
 
+def test_hard_benchmark_config_and_variants(tmp_path):
+    """ms3_hard trains and tests MS3 alone; its variants change what they say on top of the
+    paper's setting (binary 'semantic' targets, S1 / S2 by the sounding classes)."""
+    cfg = ablation.benchmark_config('ms3_hard', str(tmp_path), 50)
+    for loader in (cfg.train_dataloader, cfg.test_dataloader):
+        assert loader.dataset.type == 'AVSBenchMS3Dataset'
+        assert loader.dataset.data_root == str(tmp_path / 'data' / 'ms3')
+    assert cfg.train_cfg.max_iters == 50
+    assert ablation.BENCHMARKS['ms3_hard'].subsets == ('ms3', )
+
+    def built(variant):
+        cfg = Config.fromfile(demo.CONFIG)
+        cfg.merge_from_dict(ablation.HARD_VARIANTS[variant][1], allow_list_keys=True)
+        return MODELS.build(cfg.model).decode_head, HOOKS.build(cfg.custom_hooks[0])
+
+    head, hook = built('semantic')
+    assert (head.criterion.gt_instances, head.criterion.confidence) == ('semantic', 'sounding')
+    assert head.criterion.aqml_stride == 4 and head.aqdl_queries == 'final'
+    assert hook.thresholds(10_000) == (0.65, 0.65)
+    assert built('components')[0].criterion.gt_instances == 'components'
+    assert built('semantic_off')[0].criterion.has_confidence_losses is False
+    assert built('aqdl_audio')[0].aqdl_queries == 'audio'
+    assert built('aqml_full')[0].criterion.aqml_stride == 1
+    assert built('conf_max_class')[0].criterion.confidence == 'max_class'
+    assert built('paired')[0].criterion.loss_aqml.frame_reduction == 'paired'
+    assert built('fixed_delta1')[1].thresholds(10_000) == (0.6, 0.65)
+    assert built('fixed_delta2')[1].thresholds(10_000) == (0.65, 0.6)
+
+
 def _result(variant, seed, s4, ms3, activity):
     scores = {s: dict(mJ=v, mF=v + 0.05, mF_dataset=v) for s, v in (('s4', s4), ('ms3', ms3))}
     return dict(variant=variant, seed=seed, inference='eq14',
@@ -72,6 +102,19 @@ def test_summary_table_means_and_spreads():
     assert summary['default']['s4/mJ'] == [0.8, 0.9]
 
 
+def test_summary_with_recall_of_the_hard_benchmark():
+    scores = {'ms3': dict(mJ=0.5, mF=0.6, mF_dataset=0.6)}
+    runs = [dict(variant='semantic', seed=s, inference='eq14', activity={},
+                 metrics=dict(eq14=scores, threshold=scores),
+                 recall={'ms3': dict(recall=r, objects=100, sounding_queries=1.0)})
+            for s, r in ((0, 0.4), (1, 0.6))]
+    text, summary = ablation.summarize(runs, ['semantic'], 'ms3_hard')
+    header, _, row = text.strip().splitlines()
+    assert header.startswith('| variant | seeds | MS3 mJ | MS3 mF | MS3 recall | AQDL')
+    assert row.startswith('| semantic | 0,1 | 0.500 ± 0.000 | 0.600 ± 0.000 | 0.500 ± 0.100 |')
+    assert summary['semantic']['ms3/recall'] == [0.4, 0.6]
+
+
 def test_results_of_another_run_length_are_refused(tmp_path):
     """A finished run of another length or of a since changed variant must not enter the
     table as if it were comparable."""
@@ -90,6 +133,12 @@ def test_results_of_another_run_length_are_refused(tmp_path):
     expected = f'trained for 50 iterations, not --iters {ablation.ITERS}'
     with pytest.raises(ValueError, match=expected):
         ablation.run_ablation(str(tmp_path), ['default'], train=False)
+    # a run of another benchmark (the variant names overlap)
+    (run_dir / 'result.json').write_text(json.dumps(dict(result, benchmark='ms3_hard')))
+    with pytest.raises(ValueError, match='a run of the ms3_hard benchmark, not demo'):
+        ablation.run_ablation(str(tmp_path), ['default'], train=False)
+    with pytest.raises(KeyError, match=r"\['default'\] are not variants of the ms3_hard"):
+        ablation.run_ablation(str(tmp_path), ['default'], train=False, benchmark='ms3_hard')
 
 
 def test_a_missing_run_needs_a_command(tmp_path):

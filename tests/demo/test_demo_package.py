@@ -65,6 +65,18 @@ def test_make_data_and_the_every_object_reference(tmp_path):
     assert perfect['mJ'] == pytest.approx(1.0) and perfect['mF'] == pytest.approx(1.0)
 
 
+def test_planned_test_clips_are_the_written_ones(tmp_path):
+    """The ablation scores per-object recall on plans re-made without writing: they must be
+    the clips written, for the demo's layouts and the harder set's."""
+    from projects.transavs.demo.data import HARD_LAYOUTS, planned_test_clips
+    for layouts in (None, HARD_LAYOUTS):
+        counts = (2, 2) if layouts is None else (3, )
+        written = make_data(str(tmp_path / str(len(counts))), counts, 2, seed=1, size=32,
+                            layouts=layouts)
+        assert planned_test_clips(counts, 2, 1, layouts) == written
+    assert sorted(os.listdir(tmp_path / '1' / 'data')) == ['ms3']
+
+
 def test_loss_activity_skips_the_first_tenth():
     hub = MessageHub.get_instance('test_loss_activity')
     for i in range(20):

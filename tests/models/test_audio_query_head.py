@@ -211,3 +211,32 @@ def test_union_targets_with_eq14_warn():
         _head(criterion=dict(PAPER_MODEL.decode_head.criterion.to_dict(), gt_instances='union'))
     _head(criterion=dict(PAPER_MODEL.decode_head.criterion.to_dict(), gt_instances='union'),
           test_cfg=dict(inference='threshold'))
+
+
+@pytest.mark.parametrize('aqdl_queries', ['final', 'audio'])
+def test_aqdl_on_final_or_audio_queries(aqdl_queries):
+    """``aqdl_queries='audio'``: h of eq. 10 projects the audio queries A_q (eq. 1-3), so
+    AQDL's gradient reaches the query encoder but no decoder layer; 'final' reaches both."""
+    torch.manual_seed(0)
+    criterion = dict(PAPER_MODEL.decode_head.criterion.to_dict(), confidence='max_class')
+    head = _head(aqdl_queries=aqdl_queries, criterion=criterion)
+    head.set_confidence_thresholds(0.0, 0.0)  # every query in S1
+    feats, mask_feat, audio, shape = _inputs(clips=1)
+    outs = head(feats, mask_feat, audio, shape)
+    torch.testing.assert_close(outs['audio_queries'], head.build_queries(audio))
+    gt = torch.zeros(5, 32, 32, dtype=torch.uint8)
+    losses = head.loss(feats, mask_feat, audio, gt, torch.ones(5, dtype=torch.bool))
+    assert losses['loss_aqdl'] > 0 and losses['aqdl_s1'] == 6
+    losses['loss_aqdl'].backward()
+
+    def reached(module):
+        return any(p.grad is not None and p.grad.abs().sum() > 0 for p in module.parameters())
+
+    assert reached(head.aqdl_proj) and reached(head.query_encoder)
+    assert reached(head.layers) == (aqdl_queries == 'final')
+    assert not reached(head.cls_embed)  # selection only
+
+
+def test_aqdl_queries_must_be_known():
+    with pytest.raises(ValueError, match="aqdl_queries must be one of .*'final', 'audio'"):
+        _head(aqdl_queries='decoder')

@@ -82,6 +82,38 @@ def test_aqdl_mean_over_frames():
     assert loss(embeds, probs, 0.95).item() == 0
 
 
+def test_frames_left_out_and_the_paired_reduction():
+    """Frames outside ``frames`` (padding) never enter the average; ``'paired'`` averages
+    over the frames with a pair only. Both losses share the rule."""
+    embeds = _embeds().detach().repeat(3, 1, 1)  # three frames, each worth 2/3 with n1 = 3
+    probs = torch.tensor([[0.9, 0.8, 0.7], [0.9, 0.1, 0.1], [0.9, 0.8, 0.7]])  # frame 1: n1 = 1
+    frames = torch.tensor([True, True, False])  # frame 2 pads its clip
+    per_frame = 2 / 3
+    all_frames = AQDLoss(d0=1.0, loss_weight=1.0, normalize=False)
+    paired = AQDLoss(d0=1.0, loss_weight=1.0, normalize=False, frame_reduction='paired')
+    assert all_frames(embeds, probs, 0.55).item() == pytest.approx(2 * per_frame / 3)
+    assert all_frames(embeds, probs, 0.55, frames).item() == pytest.approx(per_frame / 2)
+    assert paired(embeds, probs, 0.55).item() == pytest.approx(per_frame)
+    assert paired(embeds, probs, 0.55, frames).item() == pytest.approx(per_frame)
+    # a padded frame with a huge term changes nothing
+    close = embeds.clone()
+    close[2, 1] = close[2, 0] + 1e-4
+    assert all_frames(close, probs, 0.55, frames).item() == pytest.approx(per_frame / 2)
+    assert all_frames(close, probs, 0.55).item() > 1e3
+    # no frame with a pair, or no frame at all: 0, not NaN
+    assert paired(embeds, torch.full((3, 3), 0.1), 0.55).item() == 0
+    assert all_frames(embeds, probs, 0.55, torch.zeros(3, dtype=torch.bool)).item() == 0
+    masks = _masks().detach().repeat(2, 1, 1, 1)
+    aqml = AQMLoss(loss_weight=1.0, frame_reduction='paired')
+    two = torch.tensor([[0.9, 0.9], [0.9, 0.1]])
+    assert aqml(masks, two, 0.55).item() == pytest.approx(0.2375 / 3, rel=1e-6)
+    assert AQMLoss(loss_weight=1.0)(masks, two, 0.55).item() == pytest.approx(0.2375 / 6)
+    for cls in (AQDLoss, AQMLoss):
+        kwargs = dict(d0=1.0) if cls is AQDLoss else {}
+        with pytest.raises(ValueError, match="frame_reduction must be one of .*'median'"):
+            cls(frame_reduction='median', **kwargs)
+
+
 def test_aqdl_unit_normalised_distances():
     """With ``normalize=True`` the distance is between unit vectors (in [0, 4]): the scale
     of h(q) does not matter, only the angle."""

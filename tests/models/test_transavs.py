@@ -182,3 +182,26 @@ def test_preprocessor_errors(tiny_cfg):
     batch['inputs']['frame_seconds'] = [torch.tensor([0, 1, 2, 2, 3])] * 2
     with pytest.raises(ValueError, match='indices below 3'):
         model.data_preprocessor(batch, False)
+
+
+def test_padded_frames_reach_the_criterion(tiny_cfg):
+    """``frame_padded`` (AVSBench-semantic's padded v1 frames) goes from the samples to the
+    criterion: with every frame padded, AQDL / AQML see no frame at all."""
+    batch = _batch(valid=[True] * 5)
+    batch['data_samples'][0].set_metainfo(dict(frame_padded=[False, False, True, True, True]))
+    flags = MODELS.get('TransAVS').padded_tensor(batch['data_samples'], torch.zeros(10))
+    assert flags.tolist() == [False, False, True, True, True] + [False] * 5
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_cfg.model)
+    model.init_weights()
+    model.set_confidence_thresholds(0.0, 0.0)  # every query selected
+    model.decode_head.criterion.confidence = 'max_class'
+    data = model.data_preprocessor(batch, True)
+    assert model(**data, mode='loss')['aqdl_s1'] > 0
+    for sample in batch['data_samples']:
+        sample.set_metainfo(dict(frame_padded=[True] * 5))
+    losses = model(**model.data_preprocessor(batch, True), mode='loss')
+    assert losses['aqdl_s1'] == 0 and losses['loss_aqdl'] == 0 and losses['loss_aqml'] == 0
+    batch['data_samples'][1].set_metainfo(dict(frame_padded=[True] * 4))
+    with pytest.raises(ValueError, match='frame_padded has 4 flags for 5 ground-truth frames'):
+        model(**model.data_preprocessor(batch, True), mode='loss')

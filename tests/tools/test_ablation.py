@@ -23,3 +23,24 @@ def test_no_train_summarises_finished_runs(tmp_path):
     assert 'no_aqdl' not in table  # no finished run
     assert list(json.loads((tmp_path / 'out' / 'table.json').read_text())) == ['default']
     assert not (tmp_path / 'out' / 'data').exists()  # --no-train writes no data
+
+
+def test_hard_benchmark_end_to_end(tmp_path):
+    """``--benchmark ms3_hard`` writes its data (MS3 with silent look-alikes), trains a run in
+    its own process and scores mJ / mF and the per-object recall on the re-drawn plans."""
+    args = ['ablation.py', '--benchmark', 'ms3_hard', '--out', 'out', '--iters', '3',
+            '--train-videos', '4', '--test-videos', '2']
+    proc = run_tool(args + ['--variants', 'semantic', '--seeds', '0'], cwd=tmp_path,
+                    timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = tmp_path / 'out'
+    assert sorted(p.name for p in (out / 'data').iterdir()) == ['done.json', 'ms3']
+    result = json.loads((out / 'runs' / 'semantic_s0' / 'result.json').read_text())
+    assert result['benchmark'] == 'ms3_hard' and result['iterations'] == 3
+    recall = result['recall']['ms3']
+    assert recall['objects'] >= 2 * 5 * 2  # 2 clips x 5 frames x at least 2 sounding objects
+    assert 0 <= recall['recall'] <= 1
+    assert set(result['metrics']['eq14']) == {'ms3'}
+    table = (out / 'table.md').read_text()
+    assert table.startswith('| variant | seeds | MS3 mJ | MS3 mF | MS3 recall |')
+    assert '| semantic | 0 |' in table

@@ -176,3 +176,27 @@ def test_mismatched_inputs_are_refused():
     outs['mask_logits'] = outs['mask_logits'][:1]
     with pytest.raises(ValueError, match='layers of class logits'):
         _criterion()(outs, gt, torch.ones(2).bool())
+
+
+def test_padded_frames_never_enter_aqdl_aqml():
+    """A padded frame (AVSBench-semantic's v1 clips: mean-colour image, silent audio) with two
+    collapsed confident queries changes neither loss nor the logged set sizes."""
+    real = _two_confident_queries()
+    padded = _two_confident_queries((1, 1))  # a pair 'sounding' selects too
+    padded['aqdl_embed'] = padded['aqdl_embed'].detach().clone()
+    padded['aqdl_embed'][0, 1] = padded['aqdl_embed'][0, 0]  # collapsed: the largest term
+    both = {k: [torch.cat([a.detach(), b.detach()]) for a, b in zip(real[k], padded[k])]
+            for k in ('cls_logits', 'mask_logits')}
+    both['aqdl_embed'] = torch.cat([real['aqdl_embed'].detach(), padded['aqdl_embed']])
+    gt = torch.zeros(2, 16, 16, dtype=torch.uint8)
+    gt[:, :, :8] = 1
+    valid = torch.tensor([True, False])
+    for confidence in ('max_class', 'sounding'):
+        criterion = _criterion(confidence=confidence)
+        criterion.set_thresholds(0.6, 0.6)
+        alone = criterion(real, gt[:1], valid[:1])
+        kept = criterion(both, gt, valid, frame_padded=torch.tensor([False, True]))
+        counted = criterion(both, gt, valid)
+        for key in ('loss_aqdl', 'loss_aqml', 'aqdl_s1', 'aqml_s2'):
+            torch.testing.assert_close(kept[key], alone[key], msg=f'{confidence} {key}')
+        assert counted['loss_aqdl'] > kept['loss_aqdl'] * 10  # it would have counted
