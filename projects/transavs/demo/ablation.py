@@ -135,6 +135,10 @@ HARD_VARIANTS = {
     'aqml_full': ("the paper's setting, AQML at eq. 12's resolution (aqml_stride=1, the input "
                   'size) instead of stride 4', {**PAPER_SETTING, f'{CRITERION}.aqml_stride': 1},
                   (0, 1)),
+    'conf_max_class_aqml_full': ("the old S1 / S2 reading (where AQML acts) with AQML at eq. "
+                                 "12's resolution (aqml_stride=1)",
+                                 {**PAPER_SETTING, f'{CRITERION}.confidence': 'max_class',
+                                  f'{CRITERION}.aqml_stride': 1}, (0, )),
     'paired': ("the paper's setting, AQDL / AQML averaged over the frames with a pair only "
                "(frame_reduction='paired')",
                {**PAPER_SETTING, f'{CRITERION}.loss_aqdl.frame_reduction': 'paired',
