@@ -9,7 +9,7 @@ from mmseg.models.utils import get_uncertain_point_coords_with_randomness
 from mmseg.registry import MODELS
 from torch import Tensor
 
-from ..losses import selection_sizes
+from ..losses import frame_mean, selection_sizes
 from ..utils import resample_to_stride
 from .matcher import QueryMatcher
 from .targets import GT_INSTANCE_MODES, FrameTargets, build_frame_targets, instance_map_targets
@@ -403,11 +403,7 @@ class AVSCriterion(nn.Module):
     @staticmethod
     def _mean_size(probs: Tensor, threshold: Tensor, frames: Optional[Tensor]) -> Tensor:
         """Mean ``|S|`` over the frames the losses see (for the log)."""
-        sizes = selection_sizes(probs, threshold).float()  # [F]
-        if frames is None:
-            return sizes.mean()
-        weight = frames.to(sizes.dtype)
-        return (sizes * weight).sum() / weight.sum().clamp(min=1)
+        return frame_mean(selection_sizes(probs, threshold).float(), frames)  # over [F]
 
     @staticmethod
     def _num_total(num_instances: Tensor) -> Tensor:

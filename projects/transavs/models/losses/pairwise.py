@@ -4,7 +4,7 @@ from typing import Optional, Tuple, Union
 import torch
 from torch import Tensor
 
-__all__ = ['selected_pairs', 'pair_average', 'selection_sizes', 'FRAME_REDUCTIONS']
+__all__ = ['selected_pairs', 'pair_average', 'selection_sizes', 'frame_mean', 'FRAME_REDUCTIONS']
 
 #: how :func:`pair_average` averages the per-frame terms over the batch's frames
 FRAME_REDUCTIONS = ('all', 'paired')
@@ -43,6 +43,15 @@ def selected_pairs(probs: Tensor,
     return pair_mask, selected.sum(dim=1)
 
 
+def frame_mean(values: Tensor, frames: Optional[Tensor] = None) -> Tensor:
+    """The mean of ``[F]`` per-frame values over the frames flagged in ``frames`` (bool
+    ``[F]``; None: all), 0 when none is; no host synchronisation."""
+    if frames is None:
+        return values.mean()
+    weight = frames.to(device=values.device, dtype=values.dtype)
+    return (values * weight).sum() / weight.sum().clamp(min=1)
+
+
 def pair_average(pair_values: Tensor, pair_mask: Tensor, n: Tensor,
                  frames: Optional[Tensor] = None, reduction: str = 'all') -> Tensor:
     """``2 / (n (n + 1)) * sum_{i<j in S} v_ij`` per frame, averaged over frames.
@@ -73,8 +82,6 @@ def pair_average(pair_values: Tensor, pair_mask: Tensor, n: Tensor,
     paired = n >= 2
     per_frame = torch.where(paired, 2 * total / (n * (n + 1)).clamp(min=1),
                             total.new_zeros(()))
-    counted = torch.ones_like(paired) if frames is None else frames.to(paired.device).bool()
     if reduction == 'paired':
-        counted = counted & paired
-    weight = counted.to(per_frame.dtype)
-    return (per_frame * weight).sum() / weight.sum().clamp(min=1)
+        frames = paired if frames is None else frames.to(paired.device).bool() & paired
+    return frame_mean(per_frame, frames)
