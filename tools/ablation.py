@@ -65,7 +65,7 @@ def main(argv=None):
         for name, (description, options, seeds) in bench.variants.items():
             print(f'{name:16s} seeds {seeds}: {description}\n{"":16s} {options}')
         return None
-    unknown = [v for v in (args.variants or []) + [args.run or next(iter(bench.variants))]
+    unknown = [v for v in (args.variants or []) + ([args.run] if args.run else [])
                if v not in bench.variants]
     if unknown:
         sys.exit(f'ablation: {unknown} are not variants of the {args.benchmark} benchmark; '

@@ -195,12 +195,10 @@ def benchmark_config(benchmark: str, out: str, iters: int) -> Config:
     """
     bench = BENCHMARKS[benchmark]
     cfg = build_config(CONFIG, out, iters)
-    if bench.subsets != SUBSETS:
+    if bench.subsets != SUBSETS:  # one subset: its dataset instead of the concatenation
+        (subset, ) = bench.subsets
         for loader in (cfg.train_dataloader, cfg.test_dataloader):
-            kept = [ds for ds, subset in zip(loader.dataset.datasets, SUBSETS)
-                    if subset in bench.subsets]
-            loader.dataset = kept[0] if len(kept) == 1 else dict(loader.dataset,
-                                                                 datasets=kept)
+            loader.dataset = loader.dataset.datasets[SUBSETS.index(subset)]
     return cfg
 
 

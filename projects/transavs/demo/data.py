@@ -6,11 +6,10 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from ..datasets.synthetic import (
     CATEGORIES,
-    NUM_CATEGORIES,
     VideoPlan,
     generate_dataset,
     generate_semantic_dataset,
-    plan_dataset,
+    plan_subset,
 )
 from .config import SUBSETS
 
@@ -70,7 +69,7 @@ def make_data(out: str, train_videos: Sequence[int], test_videos: int, seed: int
 
 
 def planned_test_clips(train_videos: Sequence[int], test_videos: int, seed: int,
-               layouts: Optional[Dict[str, dict]] = None) -> Dict[str, List[VideoPlan]]:
+                       layouts: Optional[Dict[str, dict]] = None) -> Dict[str, List[VideoPlan]]:
     """The test videos' plans that :func:`make_data` writes with these arguments, without
     writing anything (plans are deterministic).
 
@@ -83,12 +82,8 @@ def planned_test_clips(train_videos: Sequence[int], test_videos: int, seed: int,
     layouts = DATA_LAYOUTS if layouts is None else layouts
     plans = {}
     for subset, n_train in zip(layouts, train_videos):
-        layout = dict(layouts[subset])
-        categories = layout.pop('categories', None)
-        planned = plan_dataset(subset, ['train', 'test'], [n_train, test_videos],
-                               seed + SUBSETS.index(subset),
-                               num_categories=len(categories) if categories else NUM_CATEGORIES,
-                               categories=categories or CATEGORIES, **layout)
+        planned = plan_subset(subset, [n_train, test_videos], splits=['train', 'test'],
+                              seed=seed + SUBSETS.index(subset), **layouts[subset])
         plans[subset] = [p for p in planned if p.split == 'test']
     return plans
 

@@ -24,7 +24,7 @@ from .categories import (
     category_shape,
     category_sound_params,
 )
-from .generate import NUM_CATEGORIES, generate_dataset
+from .generate import NUM_CATEGORIES, generate_dataset, plan_subset
 from .plan import (
     CLIP_SECONDS,
     DEFAULT_DISTRACTORS,
@@ -63,7 +63,8 @@ __all__ = [
     'VideoPlan', 'category_colour', 'category_shape', 'category_sound_params', 'plan_video',
     'plan_dataset', 'render_frames', 'render_audio', 'write_video', 'write_meta_csv',
     'write_category_file', 'CATEGORY_FILE',
-    'generate_dataset', 'NUM_CATEGORIES', 'SEMANTIC_CATEGORIES', 'NUM_LOOKS', 'PLANNED_SUBSETS',
+    'generate_dataset', 'plan_subset', 'NUM_CATEGORIES', 'SEMANTIC_CATEGORIES', 'NUM_LOOKS',
+    'PLANNED_SUBSETS',
     'DEFAULT_DISTRACTORS', 'DEFAULT_SOUNDING', 'category_index', 'render_owners',
     'class_index', 'owners_to_labels', 'render_semantic', 'DEFAULT_FRAME_SIZE', 'META_FIELDS',
     'semantic_categories', 'clip_a_obj', 'check_semantic_arguments', 'plan_semantic_dataset',

@@ -9,10 +9,61 @@ from .categories import CATEGORIES
 from .plan import VideoPlan, plan_dataset
 from .writer import write_category_file, write_meta_csv, write_video
 
-__all__ = ['generate_dataset', 'NUM_CATEGORIES']
+__all__ = ['generate_dataset', 'plan_subset', 'NUM_CATEGORIES']
 
 #: the categories an S4 / MS3 set uses by default (the first K of the 23)
 NUM_CATEGORIES = 5
+
+
+def plan_subset(subset: str, videos_per_split: Union[int, Sequence[int]],
+                splits: Sequence[str] = layout.SPLITS, seed: int = 0,
+                num_categories: int = NUM_CATEGORIES,
+                distractors: Optional[Tuple[int, int]] = None,
+                sounding: Optional[Tuple[int, int]] = None,
+                categories: Optional[Sequence[str]] = None,
+                lookalikes: bool = False) -> List[VideoPlan]:
+    """The plans of the videos :func:`generate_dataset` writes with these arguments (checked),
+    without writing anything; see it for the arguments.
+
+    Returns:
+        list[VideoPlan]: The plans, in CSV order (splits in the official order).
+
+    Raises:
+        ValueError: An argument out of range.
+    """
+    if subset not in layout.SUBSETS:
+        raise ValueError(f'subset must be one of {layout.SUBSETS}, got {subset!r}')
+    given = list(splits)
+    if not set(given) <= set(layout.SPLITS) or len(set(given)) != len(given):
+        raise ValueError(f'splits must be distinct names of {layout.SPLITS}, got {given}')
+    splits = [s for s in layout.SPLITS if s in given]  # official order, once
+    min_categories = 1 if subset == 's4' else 3
+    if categories is not None:
+        unknown = [c for c in categories if c not in CATEGORIES]
+        if unknown or len(set(categories)) != len(categories):
+            bad = unknown or list(categories)
+            raise ValueError(f'categories must be distinct S4 categories, got {bad}')
+        num_categories = len(categories)
+    if not min_categories <= num_categories <= len(CATEGORIES):
+        raise ValueError(f'num_categories must be in [{min_categories}, {len(CATEGORIES)}] '
+                         f'for {subset}, got {num_categories}')
+    if sounding is not None and (subset != 'ms3' or min(sounding) < 2 or
+                                 sounding[0] > sounding[1]):
+        raise ValueError(f'sounding (MIN, MAX) is for ms3, with 2 <= MIN <= MAX; got '
+                         f'{sounding} for {subset}')
+    if isinstance(videos_per_split, int):
+        counts = [videos_per_split] * len(splits)
+    elif len(videos_per_split) == len(given):  # one per split as given -> official order
+        per_split = dict(zip(given, videos_per_split))
+        counts = [per_split[s] for s in splits]
+    else:
+        counts = list(videos_per_split)
+    if len(counts) != len(splits) or not counts or min(counts) < 1:
+        raise ValueError(f'videos_per_split needs one count >= 1, or one per split of '
+                         f'{splits}; got {videos_per_split}')
+    return plan_dataset(subset, splits, counts, seed, num_categories, distractors, sounding,
+                        categories=CATEGORIES if categories is None else categories,
+                        lookalikes=lookalikes)
 
 
 def generate_dataset(data_root: str, subset: str,
@@ -61,42 +112,12 @@ def generate_dataset(data_root: str, subset: str,
     Raises:
         ValueError: An argument out of range.
     """
-    if subset not in layout.SUBSETS:
-        raise ValueError(f'subset must be one of {layout.SUBSETS}, got {subset!r}')
-    given = list(splits)
-    if not set(given) <= set(layout.SPLITS) or len(set(given)) != len(given):
-        raise ValueError(f'splits must be distinct names of {layout.SPLITS}, got {given}')
-    splits = [s for s in layout.SPLITS if s in given]  # official order, once
-    min_categories = 1 if subset == 's4' else 3
-    if categories is not None:
-        unknown = [c for c in categories if c not in CATEGORIES]
-        if unknown or len(set(categories)) != len(categories):
-            bad = unknown or list(categories)
-            raise ValueError(f'categories must be distinct S4 categories, got {bad}')
-        num_categories = len(categories)
-    if not min_categories <= num_categories <= len(CATEGORIES):
-        raise ValueError(f'num_categories must be in [{min_categories}, {len(CATEGORIES)}] '
-                         f'for {subset}, got {num_categories}')
-    if sounding is not None and (subset != 'ms3' or min(sounding) < 2 or
-                                 sounding[0] > sounding[1]):
-        raise ValueError(f'sounding (MIN, MAX) is for ms3, with 2 <= MIN <= MAX; got '
-                         f'{sounding} for {subset}')
-    if isinstance(videos_per_split, int):
-        counts = [videos_per_split] * len(splits)
-    elif len(videos_per_split) == len(given):  # one per split as given -> official order
-        per_split = dict(zip(given, videos_per_split))
-        counts = [per_split[s] for s in splits]
-    else:
-        counts = list(videos_per_split)
-    if len(counts) != len(splits) or not counts or min(counts) < 1:
-        raise ValueError(f'videos_per_split needs one count >= 1, or one per split of '
-                         f'{splits}; got {videos_per_split}')
     if size < 32:
         raise ValueError(f'size must be >= 32 pixels, got {size}')
 
-    plans = plan_dataset(subset, splits, counts, seed, num_categories, distractors, sounding,
-                         categories=CATEGORIES if categories is None else categories,
-                         lookalikes=lookalikes)
+    plans = plan_subset(subset, videos_per_split, splits, seed, num_categories, distractors,
+                        sounding, categories, lookalikes)
+    splits = sorted({p.split for p in plans}, key=layout.SPLITS.index)
     write_meta_csv(plans, data_root, subset)
     if subset == 'ms3':  # the clips' sounding categories (MS3's meta CSV has none)
         write_category_file(plans, data_root)
